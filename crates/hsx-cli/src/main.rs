@@ -1,0 +1,2 @@
+//! The `hsx` command-line tool.
+fn main() {}

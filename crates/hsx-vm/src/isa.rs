@@ -1,0 +1,373 @@
+//! The MiniVM instruction set: opcode table, instruction word layout, encode/decode and the
+//! text form used by disassemblers (`vm.md` §1.1-§1.3, §1.8).
+//!
+//! This table is the single source of truth for every crate that handles instruction words
+//! (VM, assembler, disassembler, debugger).
+
+use core::fmt;
+
+/// How an instruction's operands are written in MVASM, and therefore which fields it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `LDI Rd, imm12` (signed immediate).
+    RdImm,
+    /// `LD Rd, [Rb+off]` (rd, rs1 = base, signed imm).
+    Load,
+    /// `ST [Rb+off], Rs` (rs1 = base, rs2 = data, signed imm).
+    Store,
+    /// `MOV Rd, Rs` (rd, rs1).
+    RdRs,
+    /// `ADD Rd, Ra, Rb` (rd, rs1, rs2).
+    RdRaRb,
+    /// `CMP Ra, Rb` (rs1, rs2).
+    RaRb,
+    /// `JMP target` (absolute byte address in `imm_raw`).
+    Jump,
+    /// `CALL target` (signed PC-relative word offset in `imm`; optional base in rs1).
+    Call,
+    /// No operands (`RET`).
+    None,
+    /// `SVC mod, fn` (`imm_raw` = mod << 8 | fn).
+    Svc,
+    /// `PUSH Rs` (rs1).
+    Push,
+    /// `POP Rd` (rd).
+    Pop,
+    /// `LDI32 Rd, imm32` (second word holds the value).
+    RdImm32,
+    /// `BRK [code]` (code = low 8 bits of `imm_raw`).
+    Brk,
+}
+
+macro_rules! opcodes {
+    ($( $name:ident = $val:literal, $mn:literal, $form:ident; )*) => {
+        /// A MiniVM opcode (the top 8 bits of an instruction word).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum Opcode {
+            $(
+                #[doc = concat!("`", $mn, "`")]
+                $name = $val,
+            )*
+        }
+
+        /// Every opcode, in numeric order.
+        pub const ALL_OPCODES: &[Opcode] = &[$(Opcode::$name),*];
+
+        impl Opcode {
+            /// Decode an opcode byte; `None` for an unassigned (illegal) value.
+            #[inline]
+            pub const fn from_u8(v: u8) -> Option<Opcode> {
+                match v {
+                    $($val => Some(Opcode::$name),)*
+                    _ => None,
+                }
+            }
+
+            /// Upper-case mnemonic as written in MVASM.
+            pub const fn mnemonic(self) -> &'static str {
+                match self {
+                    $(Opcode::$name => $mn,)*
+                }
+            }
+
+            /// Operand form of this opcode.
+            pub const fn form(self) -> Form {
+                match self {
+                    $(Opcode::$name => Form::$form,)*
+                }
+            }
+        }
+    };
+}
+
+opcodes! {
+    Ldi = 0x01, "LDI", RdImm;
+    Ld = 0x02, "LD", Load;
+    St = 0x03, "ST", Store;
+    Mov = 0x04, "MOV", RdRs;
+    Ldb = 0x06, "LDB", Load;
+    Ldh = 0x07, "LDH", Load;
+    Stb = 0x08, "STB", Store;
+    Sth = 0x09, "STH", Store;
+    Add = 0x10, "ADD", RdRaRb;
+    Sub = 0x11, "SUB", RdRaRb;
+    Mul = 0x12, "MUL", RdRaRb;
+    Div = 0x13, "DIV", RdRaRb;
+    And = 0x14, "AND", RdRaRb;
+    Or = 0x15, "OR", RdRaRb;
+    Xor = 0x16, "XOR", RdRaRb;
+    Not = 0x17, "NOT", RdRs;
+    Cmp = 0x20, "CMP", RaRb;
+    Jmp = 0x21, "JMP", Jump;
+    Jz = 0x22, "JZ", Jump;
+    Jnz = 0x23, "JNZ", Jump;
+    Call = 0x24, "CALL", Call;
+    Ret = 0x25, "RET", None;
+    Svc = 0x30, "SVC", Svc;
+    Lsl = 0x31, "LSL", RdRaRb;
+    Lsr = 0x32, "LSR", RdRaRb;
+    Asr = 0x33, "ASR", RdRaRb;
+    Adc = 0x34, "ADC", RdRaRb;
+    Sbc = 0x35, "SBC", RdRaRb;
+    Push = 0x40, "PUSH", Push;
+    Pop = 0x41, "POP", Pop;
+    Fadd = 0x50, "FADD", RdRaRb;
+    Fsub = 0x51, "FSUB", RdRaRb;
+    Fmul = 0x52, "FMUL", RdRaRb;
+    Fdiv = 0x53, "FDIV", RdRaRb;
+    I2f = 0x54, "I2F", RdRs;
+    F2i = 0x55, "F2I", RdRs;
+    Ldi32 = 0x60, "LDI32", RdImm32;
+    Brk = 0x7F, "BRK", Brk;
+}
+
+impl Opcode {
+    /// Look up a mnemonic, case-insensitively.
+    pub fn from_mnemonic(s: &str) -> Option<Opcode> {
+        ALL_OPCODES
+            .iter()
+            .copied()
+            .find(|op| op.mnemonic().eq_ignore_ascii_case(s))
+    }
+
+    /// Size in bytes of an instruction with this opcode (8 for `LDI32`, else 4).
+    pub const fn size(self) -> u32 {
+        match self {
+            Opcode::Ldi32 => 8,
+            _ => 4,
+        }
+    }
+}
+
+/// The fields of one instruction word (`vm.md` §1.1). Unused fields are kept as decoded so
+/// that `encode(decode(w)) == w` for every legal word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Instr {
+    /// The opcode.
+    pub op: Opcode,
+    /// Destination register (bits 23..20).
+    pub rd: u8,
+    /// First source / base register (bits 19..16).
+    pub rs1: u8,
+    /// Second source / store-data register (bits 15..12).
+    pub rs2: u8,
+    /// The raw 12-bit immediate (bits 11..0), 0..4095.
+    pub imm_raw: u16,
+}
+
+/// A word whose opcode byte is not assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IllegalOpcode(pub u8);
+
+impl fmt::Display for IllegalOpcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "illegal opcode 0x{:02X}", self.0)
+    }
+}
+
+/// Sign-extend a 12-bit field.
+#[inline]
+pub const fn sext12(v: u16) -> i32 {
+    ((v as i32) << 20) >> 20
+}
+
+impl Instr {
+    /// Build an instruction from fields; registers are masked to 4 bits, the immediate to
+    /// 12 bits (negative values are stored in two's complement).
+    pub const fn new(op: Opcode, rd: u8, rs1: u8, rs2: u8, imm: i32) -> Instr {
+        Instr {
+            op,
+            rd: rd & 0xF,
+            rs1: rs1 & 0xF,
+            rs2: rs2 & 0xF,
+            imm_raw: (imm as u32 & 0xFFF) as u16,
+        }
+    }
+
+    /// Decode one instruction word.
+    #[inline]
+    pub const fn decode(word: u32) -> Result<Instr, IllegalOpcode> {
+        let opb = (word >> 24) as u8;
+        match Opcode::from_u8(opb) {
+            Some(op) => Ok(Instr {
+                op,
+                rd: ((word >> 20) & 0xF) as u8,
+                rs1: ((word >> 16) & 0xF) as u8,
+                rs2: ((word >> 12) & 0xF) as u8,
+                imm_raw: (word & 0xFFF) as u16,
+            }),
+            None => Err(IllegalOpcode(opb)),
+        }
+    }
+
+    /// Encode to the instruction word.
+    #[inline]
+    pub const fn encode(&self) -> u32 {
+        ((self.op as u32) << 24)
+            | ((self.rd as u32 & 0xF) << 20)
+            | ((self.rs1 as u32 & 0xF) << 16)
+            | ((self.rs2 as u32 & 0xF) << 12)
+            | (self.imm_raw as u32 & 0xFFF)
+    }
+
+    /// The sign-extended immediate (−2048..2047).
+    #[inline]
+    pub const fn imm(&self) -> i32 {
+        sext12(self.imm_raw)
+    }
+
+    /// SVC module number (bits 11..8 of the immediate).
+    pub const fn svc_module(&self) -> u8 {
+        (self.imm_raw >> 8) as u8 & 0xF
+    }
+
+    /// SVC function number (bits 7..0 of the immediate).
+    pub const fn svc_function(&self) -> u8 {
+        (self.imm_raw & 0xFF) as u8
+    }
+
+    /// Statically known control-flow target of this instruction when it sits at `pc`:
+    /// the absolute address for `JMP`/`JZ`/`JNZ`, the PC-relative target of a `CALL` with
+    /// `rs1 == 0`. `None` for everything else.
+    pub const fn branch_target(&self, pc: u32) -> Option<u32> {
+        match self.op {
+            Opcode::Jmp | Opcode::Jz | Opcode::Jnz => Some(self.imm_raw as u32),
+            Opcode::Call if self.rs1 == 0 => {
+                Some((pc as i64 + self.imm() as i64 * 4) as u32 & 0xFFFF)
+            }
+            _ => None,
+        }
+    }
+
+    /// A value that formats the instruction in MVASM syntax. `imm32` is the second word of
+    /// an `LDI32` (ignored for other opcodes); `pc` is the instruction's address, used to
+    /// show CALL targets as absolute addresses in a trailing comment-free form.
+    pub const fn display(&self, pc: u32, imm32: Option<u32>) -> InstrDisplay {
+        InstrDisplay {
+            instr: *self,
+            pc,
+            imm32,
+        }
+    }
+}
+
+/// MVASM text form of an instruction, re-assemblable by `hsx asm` (see [`Instr::display`]).
+#[derive(Debug, Clone, Copy)]
+pub struct InstrDisplay {
+    instr: Instr,
+    pc: u32,
+    imm32: Option<u32>,
+}
+
+impl fmt::Display for InstrDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.instr;
+        let mn = i.op.mnemonic();
+        match i.op.form() {
+            Form::RdImm => write!(f, "{mn} R{}, {}", i.rd, i.imm()),
+            Form::Load => write!(f, "{mn} R{}, [R{}+{}]", i.rd, i.rs1, i.imm()),
+            Form::Store => write!(f, "{mn} [R{}+{}], R{}", i.rs1, i.imm(), i.rs2),
+            Form::RdRs => write!(f, "{mn} R{}, R{}", i.rd, i.rs1),
+            Form::RdRaRb => write!(f, "{mn} R{}, R{}, R{}", i.rd, i.rs1, i.rs2),
+            Form::RaRb => write!(f, "{mn} R{}, R{}", i.rs1, i.rs2),
+            Form::Jump => write!(f, "{mn} 0x{:03X}", i.imm_raw),
+            Form::Call => {
+                // Numeric CALL operands are word offsets; show the offset (re-assemblable)
+                // followed by the absolute target as a comment.
+                match i.branch_target(self.pc) {
+                    Some(t) => write!(f, "{mn} {} ; -> 0x{:04X}", i.imm(), t),
+                    None => write!(f, "{mn} {} ; base R{}", i.imm(), i.rs1),
+                }
+            }
+            Form::None => f.write_str(mn),
+            Form::Svc => write!(
+                f,
+                "{mn} 0x{:X}, 0x{:02X}",
+                i.svc_module(),
+                i.svc_function()
+            ),
+            Form::Push => write!(f, "{mn} R{}", i.rs1),
+            Form::Pop => write!(f, "{mn} R{}", i.rd),
+            Form::RdImm32 => match self.imm32 {
+                Some(v) => write!(f, "{mn} R{}, 0x{:08X}", i.rd, v),
+                None => write!(f, "{mn} R{}, <missing>", i.rd),
+            },
+            Form::Brk => {
+                if i.imm_raw & 0xFF == 0 {
+                    f.write_str(mn)
+                } else {
+                    write!(f, "{mn} {}", i.imm_raw & 0xFF)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_38_opcodes_with_unique_values_and_names() {
+        assert_eq!(ALL_OPCODES.len(), 38);
+        for (i, a) in ALL_OPCODES.iter().enumerate() {
+            for b in &ALL_OPCODES[i + 1..] {
+                assert_ne!(*a as u8, *b as u8);
+                assert_ne!(a.mnemonic(), b.mnemonic());
+            }
+            assert_eq!(Opcode::from_u8(*a as u8), Some(*a));
+            assert_eq!(Opcode::from_mnemonic(&a.mnemonic().to_ascii_lowercase()), Some(*a));
+        }
+    }
+
+    #[test]
+    fn unassigned_values_are_illegal() {
+        let legal: usize = (0..=255u8).filter(|v| Opcode::from_u8(*v).is_some()).count();
+        assert_eq!(legal, 38);
+        assert_eq!(Instr::decode(0), Err(IllegalOpcode(0)));
+        assert_eq!(Instr::decode(0x0500_0000), Err(IllegalOpcode(5)));
+    }
+
+    #[test]
+    fn encoding_table_vm_md_1_8() {
+        use Opcode::*;
+        let cases = [
+            (Instr::new(Ldi, 1, 0, 0, 5), 0x0110_0005),
+            (Instr::new(Ldi, 1, 0, 0, -1), 0x0110_0FFF),
+            (Instr::new(Ldi32, 9, 0, 0, 0), 0x6090_0000),
+            (Instr::new(Ld, 1, 2, 0, -4), 0x0212_0FFC),
+            (Instr::new(St, 0, 2, 3, 8), 0x0302_3008),
+            (Instr::new(Add, 2, 1, 1, 0), 0x1021_1000),
+            (Instr::new(Cmp, 0, 1, 2, 0), 0x2001_2000),
+            (Instr::new(Push, 0, 3, 0, 0), 0x4003_0000),
+            (Instr::new(Pop, 4, 0, 0, 0), 0x4140_0000),
+            (Instr::new(Call, 0, 0, 0, -1), 0x2400_0FFF),
+            (Instr::new(Svc, 0, 0, 0, 0x502), 0x3000_0502),
+            (Instr::new(Brk, 0, 0, 0, 0), 0x7F00_0000),
+            (Instr::new(Brk, 0, 0, 0, 5), 0x7F00_0005),
+            (Instr::new(Ret, 0, 0, 0, 0), 0x2500_0000),
+        ];
+        for (ins, word) in cases {
+            assert_eq!(ins.encode(), word, "{ins:?}");
+            assert_eq!(Instr::decode(word), Ok(ins));
+        }
+    }
+
+    #[test]
+    fn immediates_signed_and_unsigned_views() {
+        let i = Instr::decode(0x2100_0A10).unwrap();
+        assert_eq!(i.imm_raw, 0xA10);
+        assert_eq!(i.branch_target(0), Some(0xA10));
+        let i = Instr::decode(0x0110_0800).unwrap();
+        assert_eq!(i.imm(), -2048);
+        let call = Instr::decode(0x2400_0FFF).unwrap();
+        assert_eq!(call.branch_target(8), Some(4));
+    }
+
+    #[test]
+    fn svc_fields() {
+        let i = Instr::decode(0x3000_0502).unwrap();
+        assert_eq!((i.svc_module(), i.svc_function()), (5, 2));
+    }
+}
