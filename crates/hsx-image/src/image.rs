@@ -1,0 +1,318 @@
+//! The `.hxe` image: loader (`vm.md` §4.5) and writers (`asm.write_hxe` v1, `hld.py` v2).
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::consts::*;
+use crate::error::LoadError;
+use crate::mailbox::py_strip;
+use crate::metadata::{Metadata, be32, parse_metadata};
+
+/// A validated `.hxe` image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// Header version (1 or 2).
+    pub version: u16,
+    /// Header flags (`FLAG_*`).
+    pub flags: u16,
+    /// Entry point, a byte offset into `code`.
+    pub entry: u32,
+    /// Code bytes (big-endian instruction words).
+    pub code: Vec<u8>,
+    /// Rodata / initialised data, loaded at [`RODATA_BASE`].
+    pub rodata: Vec<u8>,
+    /// Declared BSS size (validated, otherwise unused).
+    pub bss_size: u32,
+    /// Required capability mask (stored, never checked).
+    pub req_caps: u32,
+    /// CRC as stored in the header (the writers compute a fresh one).
+    pub crc32: u32,
+    /// App name from a v2 header: ASCII up to the first NUL, whitespace-stripped; empty → `None`.
+    pub app_name: Option<String>,
+    /// v2 metadata (empty for v1).
+    pub metadata: Metadata,
+}
+
+/// The CRC-32 of an image as `vm.md` §4.4 defines it: header bytes `0x00..0x1C` followed by
+/// everything after the header (whose length follows from the version field). `None` if
+/// `bytes` is shorter than that header.
+pub fn compute_crc(bytes: &[u8]) -> Option<u32> {
+    let version = u16::from_be_bytes([*bytes.get(4)?, *bytes.get(5)?]);
+    let header_len = if version == VERSION_V2 {
+        HEADER_V2_LEN
+    } else {
+        HEADER_V1_LEN
+    };
+    Some(crc_over(bytes.get(..CRC_OFFSET)?, bytes.get(header_len..)?))
+}
+
+fn crc_over(head: &[u8], body: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(head);
+    hasher.update(body);
+    hasher.finalize()
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    match b.get(at..at + 2) {
+        Some(&[x, y]) => u16::from_be_bytes([x, y]),
+        _ => 0,
+    }
+}
+
+fn len_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The linker's app-name field: trimmed, at most 31 characters, non-ASCII characters
+/// dropped, NUL-padded to 32 bytes.
+fn encode_app_name(name: Option<&str>) -> [u8; APP_NAME_FIELD_LEN] {
+    let mut field = [0u8; APP_NAME_FIELD_LEN];
+    let clean = py_strip(name.unwrap_or(""));
+    let ascii = clean
+        .chars()
+        .take(APP_NAME_MAX_LEN)
+        .filter(char::is_ascii)
+        .take(APP_NAME_MAX_LEN);
+    for (slot, c) in field.iter_mut().zip(ascii) {
+        *slot = c as u8;
+    }
+    field
+}
+
+impl Image {
+    /// A v2 image with the given code, rodata and entry, multiple instances allowed, no
+    /// name and no metadata.
+    pub fn new(code: Vec<u8>, rodata: Vec<u8>, entry: u32) -> Self {
+        Image {
+            version: VERSION_V2,
+            flags: FLAG_ALLOW_MULTIPLE,
+            entry,
+            code,
+            rodata,
+            bss_size: 0,
+            req_caps: 0,
+            crc32: 0,
+            app_name: None,
+            metadata: Metadata::default(),
+        }
+    }
+
+    /// Reads and validates an image, running the checks of `vm.md` §4.5 in order.
+    pub fn parse(bytes: &[u8]) -> Result<Image, LoadError> {
+        if bytes.len() < HEADER_V1_LEN {
+            return Err(LoadError::TooSmall { len: bytes.len() });
+        }
+        let magic = be32(bytes, 0);
+        let version = be16(bytes, 4);
+        let flags = be16(bytes, 6);
+        let entry = be32(bytes, 8);
+        let code_len = be32(bytes, 12);
+        let ro_len = be32(bytes, 16);
+        let bss_size = be32(bytes, 20);
+        let req_caps = be32(bytes, 24);
+        let stored_crc = be32(bytes, CRC_OFFSET);
+
+        let mut header_len = HEADER_V1_LEN;
+        let mut app_name = None;
+        let (mut meta_offset, mut meta_count) = (0u32, 0u32);
+        if version == VERSION_V2 {
+            if bytes.len() < HEADER_V2_LEN {
+                return Err(LoadError::V2HeaderTruncated { len: bytes.len() });
+            }
+            let reserved = bytes
+                .get(RESERVED_OFFSET..RESERVED_OFFSET + RESERVED_LEN)
+                .unwrap_or_default();
+            if reserved.iter().any(|&b| b != 0) {
+                return Err(LoadError::ReservedNotZero);
+            }
+            let field = bytes
+                .get(APP_NAME_OFFSET..APP_NAME_OFFSET + APP_NAME_FIELD_LEN)
+                .unwrap_or_default();
+            let raw = field.split(|&b| b == 0).next().unwrap_or_default();
+            if !raw.is_ascii() {
+                return Err(LoadError::AppNameNotAscii);
+            }
+            let name = core::str::from_utf8(raw).map_err(|_| LoadError::AppNameNotAscii)?;
+            let name = py_strip(name);
+            app_name = (!name.is_empty()).then(|| name.to_string());
+            meta_offset = be32(bytes, META_OFFSET_OFFSET);
+            meta_count = be32(bytes, META_COUNT_OFFSET);
+            header_len = HEADER_V2_LEN;
+        } else if version != VERSION_V1 {
+            return Err(LoadError::UnsupportedVersion(version));
+        }
+
+        if magic != MAGIC {
+            return Err(LoadError::BadMagic(magic));
+        }
+        if code_len > MAX_CODE_LEN {
+            return Err(LoadError::CodeTooLarge { len: code_len });
+        }
+        if ro_len > MAX_RODATA_LEN {
+            return Err(LoadError::RodataTooLarge { len: ro_len });
+        }
+        if bss_size > MAX_BSS_SIZE {
+            return Err(LoadError::BssTooLarge { size: bss_size });
+        }
+        if !code_len.is_multiple_of(4) {
+            return Err(LoadError::CodeUnaligned { len: code_len });
+        }
+        if !entry.is_multiple_of(4) {
+            return Err(LoadError::EntryUnaligned { entry });
+        }
+
+        let head = bytes.get(..CRC_OFFSET).unwrap_or_default();
+        let body = bytes.get(header_len..).unwrap_or_default();
+        let calc = crc_over(head, body);
+        if calc != stored_crc {
+            return Err(LoadError::CrcMismatch {
+                file: stored_crc,
+                calc,
+            });
+        }
+
+        // Both lengths are ≤ 0x10000 here, so these sums cannot overflow.
+        let code_end = header_len + code_len as usize;
+        let ro_end = code_end + ro_len as usize;
+        if ro_end > bytes.len() {
+            return Err(LoadError::Truncated);
+        }
+        if entry >= code_len {
+            return Err(LoadError::EntryOutsideCode { entry, code_len });
+        }
+        if version == VERSION_V2 && meta_offset != 0 && (meta_offset as usize) < ro_end {
+            return Err(LoadError::MetadataOverlap { meta_offset });
+        }
+
+        let code = bytes.get(header_len..code_end).unwrap_or_default().to_vec();
+        let rodata = bytes.get(code_end..ro_end).unwrap_or_default().to_vec();
+        let metadata = if version == VERSION_V2 {
+            parse_metadata(bytes, meta_offset, meta_count, header_len)?
+        } else {
+            Metadata::default()
+        };
+
+        Ok(Image {
+            version,
+            flags,
+            entry,
+            code,
+            rodata,
+            bss_size,
+            req_caps,
+            crc32: stored_crc,
+            app_name,
+            metadata,
+        })
+    }
+
+    /// Header length of this image's version (96 for v2, else 32).
+    pub fn header_len(&self) -> usize {
+        if self.version == VERSION_V2 {
+            HEADER_V2_LEN
+        } else {
+            HEADER_V1_LEN
+        }
+    }
+
+    /// Whether several instances may run at once: flag bit 1 in v2, always true for v1.
+    pub fn allow_multiple_instances(&self) -> bool {
+        self.version != VERSION_V2 || self.flags & FLAG_ALLOW_MULTIPLE != 0
+    }
+
+    /// Sets or clears [`FLAG_ALLOW_MULTIPLE`] (meaningful for v2 images).
+    pub fn set_allow_multiple_instances(&mut self, allow: bool) {
+        if allow {
+            self.flags |= FLAG_ALLOW_MULTIPLE;
+        } else {
+            self.flags &= !FLAG_ALLOW_MULTIPLE;
+        }
+    }
+
+    /// Header flag bit 0.
+    pub fn manifest_present(&self) -> bool {
+        self.flags & FLAG_MANIFEST_PRESENT != 0
+    }
+
+    /// The code as big-endian 32-bit words (a trailing partial word is ignored).
+    pub fn code_words(&self) -> impl Iterator<Item = u32> + '_ {
+        self.code
+            .chunks_exact(4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+    }
+
+    /// Replaces the code with `words`, big-endian.
+    pub fn set_code_words(&mut self, words: &[u32]) {
+        self.code = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+    }
+
+    /// The fixed header fields 0x00..0x1F (CRC left zero).
+    fn common_header(&self, version: u16) -> [u8; HEADER_V1_LEN] {
+        let mut h = [0u8; HEADER_V1_LEN];
+        h[0..4].copy_from_slice(&MAGIC.to_be_bytes());
+        h[4..6].copy_from_slice(&version.to_be_bytes());
+        h[6..8].copy_from_slice(&self.flags.to_be_bytes());
+        h[8..12].copy_from_slice(&self.entry.to_be_bytes());
+        h[12..16].copy_from_slice(&len_u32(self.code.len()).to_be_bytes());
+        h[16..20].copy_from_slice(&len_u32(self.rodata.len()).to_be_bytes());
+        h[20..24].copy_from_slice(&self.bss_size.to_be_bytes());
+        h[24..28].copy_from_slice(&self.req_caps.to_be_bytes());
+        h
+    }
+
+    fn finish_crc(out: &mut [u8], header_len: usize) {
+        let crc = crc_over(
+            out.get(..CRC_OFFSET).unwrap_or_default(),
+            out.get(header_len..).unwrap_or_default(),
+        );
+        if let Some(field) = out.get_mut(CRC_OFFSET..CRC_OFFSET + 4) {
+            field.copy_from_slice(&crc.to_be_bytes());
+        }
+    }
+
+    /// A v1 image as `asm.write_hxe` writes it: 32-byte header, code, rodata. App name and
+    /// metadata are dropped; flags, BSS size and capabilities are written as stored.
+    pub fn to_v1_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_V1_LEN + self.code.len() + self.rodata.len());
+        out.extend_from_slice(&self.common_header(VERSION_V1));
+        out.extend_from_slice(&self.code);
+        out.extend_from_slice(&self.rodata);
+        Self::finish_crc(&mut out, HEADER_V1_LEN);
+        out
+    }
+
+    /// A v2 image in the linker's layout: header | code | rodata | section table | value,
+    /// command and mailbox payloads (then any kept raw sections), no padding, CRC computed.
+    ///
+    /// Value and command records are written sorted by `(group, id)` with interned string
+    /// tables; mailboxes are written in list order as compact key-sorted JSON. Flags, BSS size
+    /// and capabilities are written as stored (the linker itself writes `bss_size = 0` and
+    /// masks `req_caps` to 16 bits). Run [`Metadata::validate`] first: a string table too
+    /// large for 16-bit offsets is written with offset 0 for the strings that do not fit.
+    pub fn to_v2_bytes(&self) -> Vec<u8> {
+        let sections = self.metadata.encode_sections();
+        let mut out = Vec::with_capacity(HEADER_V2_LEN + self.code.len() + self.rodata.len());
+        out.extend_from_slice(&self.common_header(VERSION_V2));
+        out.extend_from_slice(&encode_app_name(self.app_name.as_deref()));
+        let table_offset = HEADER_V2_LEN + self.code.len() + self.rodata.len();
+        let meta_offset = if sections.is_empty() { 0 } else { table_offset };
+        out.extend_from_slice(&len_u32(meta_offset).to_be_bytes());
+        out.extend_from_slice(&len_u32(sections.len()).to_be_bytes());
+        out.extend_from_slice(&[0u8; RESERVED_LEN]);
+        out.extend_from_slice(&self.code);
+        out.extend_from_slice(&self.rodata);
+        let mut payload_at = table_offset + sections.len() * META_ENTRY_LEN;
+        for (kind, payload, count) in &sections {
+            for word in [*kind, len_u32(payload_at), len_u32(payload.len()), *count] {
+                out.extend_from_slice(&word.to_be_bytes());
+            }
+            payload_at += payload.len();
+        }
+        for (_, payload, _) in &sections {
+            out.extend_from_slice(payload);
+        }
+        Self::finish_crc(&mut out, HEADER_V2_LEN);
+        out
+    }
+}

@@ -1,0 +1,324 @@
+//! One test per loader check of `vm.md` §4.5, asserting the variant and the exact message,
+//! plus the check order the reference uses.
+
+mod common;
+
+use common::*;
+use hsx_image::{Image, LoadError};
+
+fn err(bytes: &[u8]) -> LoadError {
+    Image::parse(bytes).expect_err("image must be rejected")
+}
+
+fn check(bytes: &[u8], expected: LoadError, message: &str) {
+    let e = err(bytes);
+    assert_eq!(e, expected);
+    assert_eq!(e.to_string(), message);
+}
+
+/// The tiny v1 image of `vm.md` §4.6.
+fn tiny_v1() -> Vec<u8> {
+    Image::parse(&tiny_v2())
+        .map(|mut img| {
+            img.version = 1;
+            img.flags = 0;
+            img.to_v1_bytes()
+        })
+        .unwrap()
+}
+
+#[test]
+fn too_small() {
+    check(
+        &tiny_v1()[..31],
+        LoadError::TooSmall { len: 31 },
+        ".hxe file too small",
+    );
+    check(&[], LoadError::TooSmall { len: 0 }, ".hxe file too small");
+}
+
+#[test]
+fn v2_header_truncated() {
+    let b = tiny_v2();
+    check(
+        &b[..95],
+        LoadError::V2HeaderTruncated { len: 95 },
+        "HXE header truncated (v2 requires 96 bytes)",
+    );
+}
+
+#[test]
+fn reserved_not_zero() {
+    let mut b = tiny_v2();
+    b[0x5F] = 1;
+    check(
+        &b,
+        LoadError::ReservedNotZero,
+        "Reserved HXE header bytes must be zero",
+    );
+}
+
+#[test]
+fn app_name_not_ascii() {
+    let mut b = tiny_v2();
+    b[0x21] = 0xC3;
+    check(&b, LoadError::AppNameNotAscii, "HXE app_name must be ASCII");
+}
+
+#[test]
+fn app_name_bytes_after_nul_are_ignored() {
+    let mut b = tiny_v2();
+    b[0x24] = 0;
+    b[0x25] = 0xFF;
+    assert_eq!(Image::parse(&b).unwrap().app_name.as_deref(), Some("test"));
+}
+
+#[test]
+fn unsupported_version() {
+    let mut b = tiny_v1();
+    put16(&mut b, 4, 3);
+    check(
+        &b,
+        LoadError::UnsupportedVersion(3),
+        "Unsupported HSXE version 0x0003",
+    );
+    put16(&mut b, 4, 0xBEEF);
+    check(
+        &b,
+        LoadError::UnsupportedVersion(0xBEEF),
+        "Unsupported HSXE version 0xBEEF",
+    );
+}
+
+#[test]
+fn bad_magic() {
+    let mut b = tiny_v1();
+    put32(&mut b, 0, 0x1234_ABCD);
+    check(&b, LoadError::BadMagic(0x1234_ABCD), "Bad magic 0x1234ABCD");
+}
+
+#[test]
+fn code_too_large() {
+    let mut b = tiny_v1();
+    put32(&mut b, 12, 0x1_0004);
+    check(
+        &b,
+        LoadError::CodeTooLarge { len: 0x1_0004 },
+        "Code section exceeds VM capacity",
+    );
+}
+
+#[test]
+fn rodata_too_large() {
+    let mut b = tiny_v1();
+    put32(&mut b, 16, 0x1_0001);
+    check(
+        &b,
+        LoadError::RodataTooLarge { len: 0x1_0001 },
+        "RODATA section exceeds VM capacity",
+    );
+}
+
+#[test]
+fn bss_too_large() {
+    let mut b = tiny_v1();
+    put32(&mut b, 20, 0x1_0001);
+    check(
+        &b,
+        LoadError::BssTooLarge { size: 0x1_0001 },
+        "BSS size exceeds VM capacity",
+    );
+}
+
+#[test]
+fn code_unaligned() {
+    let mut b = tiny_v1();
+    put32(&mut b, 12, 6);
+    check(
+        &b,
+        LoadError::CodeUnaligned { len: 6 },
+        "Code section must be 4-byte aligned",
+    );
+}
+
+#[test]
+fn entry_unaligned() {
+    let mut b = tiny_v1();
+    put32(&mut b, 8, 2);
+    check(
+        &b,
+        LoadError::EntryUnaligned { entry: 2 },
+        "Entry address must be 4-byte aligned",
+    );
+}
+
+#[test]
+fn crc_mismatch() {
+    let mut b = tiny_v1();
+    put32(&mut b, 0x1C, 0xDEAD_BEEF);
+    check(
+        &b,
+        LoadError::CrcMismatch {
+            file: 0xDEAD_BEEF,
+            calc: 0x8299_430D,
+        },
+        "CRC mismatch: file=0xDEADBEEF calc=0x8299430D",
+    );
+}
+
+#[test]
+fn crc_message_pads_to_eight_hex_digits() {
+    let e = LoadError::CrcMismatch {
+        file: 0x1A,
+        calc: 0,
+    };
+    assert_eq!(
+        e.to_string(),
+        "CRC mismatch: file=0x0000001A calc=0x00000000"
+    );
+}
+
+#[test]
+fn trailing_byte_is_a_crc_mismatch() {
+    let mut b = tiny_v1();
+    b.push(0);
+    assert!(matches!(
+        err(&b),
+        LoadError::CrcMismatch {
+            file: 0x8299_430D,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn truncated() {
+    let mut b = tiny_v1();
+    b.truncate(36);
+    fix_crc(&mut b);
+    check(
+        &b,
+        LoadError::Truncated,
+        ".hxe truncated: sections exceed file length",
+    );
+}
+
+#[test]
+fn truncation_without_crc_fix_reports_crc_first() {
+    let mut b = tiny_v1();
+    b.truncate(36);
+    assert!(matches!(err(&b), LoadError::CrcMismatch { .. }));
+}
+
+#[test]
+fn entry_outside_code() {
+    let mut b = tiny_v1();
+    put32(&mut b, 8, 8);
+    fix_crc(&mut b);
+    check(
+        &b,
+        LoadError::EntryOutsideCode {
+            entry: 8,
+            code_len: 8,
+        },
+        "Entry point outside code section",
+    );
+}
+
+#[test]
+fn empty_code_is_always_rejected() {
+    let mut b = tiny_v1();
+    put32(&mut b, 12, 0);
+    put32(&mut b, 16, 8); // the 8 bytes become rodata
+    fix_crc(&mut b);
+    assert!(matches!(
+        err(&b),
+        LoadError::EntryOutsideCode {
+            entry: 0,
+            code_len: 0
+        }
+    ));
+}
+
+#[test]
+fn metadata_overlap() {
+    let mut b = v2_with_sections(b"hi\0", &[]);
+    put32(&mut b, 0x40, 0x60 + 8 + 2); // inside rodata
+    check(
+        &b,
+        LoadError::MetadataOverlap { meta_offset: 0x6A },
+        "Metadata table overlaps code or rodata sections",
+    );
+}
+
+#[test]
+fn metadata_overlap_checked_even_with_zero_count() {
+    let mut b = tiny_v2();
+    put32(&mut b, 0x40, 0x60);
+    assert!(matches!(err(&b), LoadError::MetadataOverlap { .. }));
+}
+
+#[test]
+fn metadata_table_out_of_bounds() {
+    let mut b = tiny_v2();
+    let end = b.len() as u32;
+    put32(&mut b, 0x40, end);
+    put32(&mut b, 0x44, 1);
+    check(
+        &b,
+        LoadError::MetadataTableOutOfBounds,
+        "metadata table outside HXE payload bounds",
+    );
+}
+
+#[test]
+fn metadata_section_out_of_bounds() {
+    let mut b = v2_with_sections(&[], &[(9, vec![1, 2, 3], 0), (9, vec![4], 0)]);
+    let table = 0x68;
+    put32(&mut b, table + 16 + 8, 2); // second section: size 2 runs past EOF
+    fix_crc(&mut b);
+    check(
+        &b,
+        LoadError::MetadataSectionOutOfBounds { index: 1 },
+        "metadata section 1 exceeds HXE length",
+    );
+    put32(&mut b, table + 4, 0x10); // first section: starts inside the header
+    fix_crc(&mut b);
+    assert_eq!(err(&b), LoadError::MetadataSectionOutOfBounds { index: 0 });
+}
+
+// --- check order -------------------------------------------------------------------------
+
+#[test]
+fn v2_checks_come_before_magic_and_version() {
+    let mut b = tiny_v2();
+    put32(&mut b, 0, 0);
+    b[0x48] = 1;
+    assert_eq!(err(&b), LoadError::ReservedNotZero);
+}
+
+#[test]
+fn version_is_checked_before_magic() {
+    let mut b = tiny_v1();
+    put32(&mut b, 0, 0);
+    put16(&mut b, 4, 7);
+    assert_eq!(err(&b), LoadError::UnsupportedVersion(7));
+}
+
+#[test]
+fn size_checks_come_before_alignment_and_crc() {
+    let mut b = tiny_v1();
+    put32(&mut b, 12, 0x1_0002); // too large and unaligned
+    put32(&mut b, 8, 1);
+    assert!(matches!(err(&b), LoadError::CodeTooLarge { .. }));
+    put32(&mut b, 12, 6);
+    assert!(matches!(err(&b), LoadError::CodeUnaligned { .. }));
+}
+
+#[test]
+fn v2_crc_ignores_name_and_metadata_pointer_fields() {
+    let mut b = tiny_v2();
+    b[0x20..0x24].copy_from_slice(b"abcd");
+    let img = Image::parse(&b).unwrap();
+    assert_eq!(img.app_name.as_deref(), Some("abcd"));
+}
