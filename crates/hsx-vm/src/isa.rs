@@ -281,12 +281,7 @@ impl fmt::Display for InstrDisplay {
                 }
             }
             Form::None => f.write_str(mn),
-            Form::Svc => write!(
-                f,
-                "{mn} 0x{:X}, 0x{:02X}",
-                i.svc_module(),
-                i.svc_function()
-            ),
+            Form::Svc => write!(f, "{mn} 0x{:X}, 0x{:02X}", i.svc_module(), i.svc_function()),
             Form::Push => write!(f, "{mn} R{}", i.rs1),
             Form::Pop => write!(f, "{mn} R{}", i.rd),
             Form::RdImm32 => match self.imm32 {
@@ -306,7 +301,9 @@ impl fmt::Display for InstrDisplay {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::string::{String, ToString};
 
     #[test]
     fn table_has_38_opcodes_with_unique_values_and_names() {
@@ -317,13 +314,18 @@ mod tests {
                 assert_ne!(a.mnemonic(), b.mnemonic());
             }
             assert_eq!(Opcode::from_u8(*a as u8), Some(*a));
-            assert_eq!(Opcode::from_mnemonic(&a.mnemonic().to_ascii_lowercase()), Some(*a));
+            assert_eq!(
+                Opcode::from_mnemonic(&a.mnemonic().to_ascii_lowercase()),
+                Some(*a)
+            );
         }
     }
 
     #[test]
     fn unassigned_values_are_illegal() {
-        let legal: usize = (0..=255u8).filter(|v| Opcode::from_u8(*v).is_some()).count();
+        let legal: usize = (0..=255u8)
+            .filter(|v| Opcode::from_u8(*v).is_some())
+            .count();
         assert_eq!(legal, 38);
         assert_eq!(Instr::decode(0), Err(IllegalOpcode(0)));
         assert_eq!(Instr::decode(0x0500_0000), Err(IllegalOpcode(5)));
@@ -369,5 +371,73 @@ mod tests {
     fn svc_fields() {
         let i = Instr::decode(0x3000_0502).unwrap();
         assert_eq!((i.svc_module(), i.svc_function()), (5, 2));
+    }
+    fn text(word: u32, pc: u32, imm32: Option<u32>) -> String {
+        Instr::decode(word).unwrap().display(pc, imm32).to_string()
+    }
+
+    #[test]
+    fn text_form_of_every_opcode() {
+        use Opcode::*;
+        let cases: &[(Opcode, u8, u8, u8, i32, &str)] = &[
+            (Ldi, 1, 0, 0, -1, "LDI R1, -1"),
+            (Ld, 1, 2, 0, -4, "LD R1, [R2+-4]"),
+            (St, 0, 2, 3, 8, "ST [R2+8], R3"),
+            (Mov, 4, 5, 0, 0, "MOV R4, R5"),
+            (Ldb, 6, 7, 0, 2047, "LDB R6, [R7+2047]"),
+            (Ldh, 8, 9, 0, -2048, "LDH R8, [R9+-2048]"),
+            (Stb, 0, 10, 11, 0, "STB [R10+0], R11"),
+            (Sth, 0, 12, 13, 1, "STH [R12+1], R13"),
+            (Add, 2, 1, 1, 0, "ADD R2, R1, R1"),
+            (Sub, 3, 4, 5, 0, "SUB R3, R4, R5"),
+            (Mul, 6, 7, 8, 0, "MUL R6, R7, R8"),
+            (Div, 9, 10, 11, 0, "DIV R9, R10, R11"),
+            (And, 12, 13, 14, 0, "AND R12, R13, R14"),
+            (Or, 15, 0, 1, 0, "OR R15, R0, R1"),
+            (Xor, 1, 2, 3, 0, "XOR R1, R2, R3"),
+            (Not, 4, 5, 0, 0, "NOT R4, R5"),
+            (Cmp, 0, 1, 2, 0, "CMP R1, R2"),
+            (Jmp, 0, 0, 0, 0xA10, "JMP 0xA10"),
+            (Jz, 0, 0, 0, 0x10, "JZ 0x010"),
+            (Jnz, 0, 0, 0, 0xFFF, "JNZ 0xFFF"),
+            (Call, 0, 0, 0, -1, "CALL -1 ; -> 0x0004"),
+            (Call, 0, 3, 0, 2, "CALL 2 ; base R3"),
+            (Ret, 0, 0, 0, 0, "RET"),
+            (Svc, 0, 0, 0, 0x502, "SVC 0x5, 0x02"),
+            (Lsl, 1, 2, 3, 0, "LSL R1, R2, R3"),
+            (Lsr, 4, 5, 6, 0, "LSR R4, R5, R6"),
+            (Asr, 7, 8, 9, 0, "ASR R7, R8, R9"),
+            (Adc, 10, 11, 12, 0, "ADC R10, R11, R12"),
+            (Sbc, 13, 14, 15, 0, "SBC R13, R14, R15"),
+            (Push, 0, 3, 0, 0, "PUSH R3"),
+            (Pop, 4, 0, 0, 0, "POP R4"),
+            (Fadd, 1, 2, 3, 0, "FADD R1, R2, R3"),
+            (Fsub, 1, 2, 3, 0, "FSUB R1, R2, R3"),
+            (Fmul, 1, 2, 3, 0, "FMUL R1, R2, R3"),
+            (Fdiv, 1, 2, 3, 0, "FDIV R1, R2, R3"),
+            (I2f, 1, 2, 0, 0, "I2F R1, R2"),
+            (F2i, 1, 2, 0, 0, "F2I R1, R2"),
+            (Ldi32, 9, 0, 0, 0, "LDI32 R9, 0xDEADBEEF"),
+            (Brk, 0, 0, 0, 0, "BRK"),
+            (Brk, 0, 0, 0, 5, "BRK 5"),
+        ];
+        let mut seen = [false; 256];
+        for &(op, rd, rs1, rs2, imm, want) in cases {
+            let w = Instr::new(op, rd, rs1, rs2, imm).encode();
+            assert_eq!(text(w, 8, Some(0xDEAD_BEEF)), want, "{op:?}");
+            seen[op as usize] = true;
+        }
+        for op in ALL_OPCODES {
+            assert!(seen[*op as usize], "{op:?} has no text-form case");
+        }
+        assert_eq!(text(0x6090_0000, 0, None), "LDI32 R9, <missing>");
+        // BRK shows only the low 8 bits of the immediate.
+        assert_eq!(text(0x7F00_0F05, 0, None), "BRK 5");
+        assert_eq!(text(0x7F00_0F00, 0, None), "BRK");
+    }
+
+    #[test]
+    fn illegal_opcode_display() {
+        assert_eq!(IllegalOpcode(5).to_string(), "illegal opcode 0x05");
     }
 }
