@@ -1,0 +1,789 @@
+//! Request dispatch table: one typed [`Command`] per request, whichever spelling the
+//! client used.
+//!
+//! Names are matched lower-cased. Besides the reference's names and `cmd`+`op` forms this
+//! accepts the design's dotted names (design.md §4 item 10): `<group>.<op>` for every
+//! `op`-multiplexed command (`bp.set`, `bp.add`, `bp.remove`, `bp.list`, `stack.info`,
+//! `symbols.list`, `sym.lookup_addr`, `memory.regions`, `watch.add`, `trace.records`,
+//! `clock.start`, ...), plus `disasm.read`, `reg.get`/`reg.set` (= `vm_reg_get`/`vm_reg_set`),
+//! `mem.read`/`mem.write` (= `peek`/`poke`), `vm.step`, `vm.clock` and `continue`
+//! (= `resume`). A dotted name's op wins over an `op` field.
+//!
+//! Each command group lives in its own file with its argument types, parsing (with the
+//! reference's error strings) and execution.
+
+pub mod debug;
+pub mod events;
+pub mod ipc;
+pub mod lifecycle;
+pub mod regs;
+pub mod run;
+pub mod session;
+pub mod symbols;
+pub mod trace;
+pub mod values;
+
+use crate::args::Obj;
+use crate::dispatch::{Ctx, Outcome};
+use crate::error::ProtoError;
+use crate::session::OpenParams;
+
+pub use debug::{BpOp, DisasmArgs, DisasmMode, WatchOp};
+pub use events::SubscribeArgs;
+pub use ipc::{FanoutArgs, FanoutScope, ListenArgs, SendArgs};
+pub use lifecycle::LoadArgs;
+pub use regs::{PeekArgs, PokeArgs, RegGetArgs, RegId, RegSetArgs};
+pub use run::{ClockOp, SchedOp, StepArgs};
+pub use symbols::{SymOp, SymbolKind, SymbolsArgs};
+pub use trace::TraceOp;
+pub use values::RegistryFilter;
+
+/// Commands multiplexed by `op`, which therefore also accept `<name>.<op>`.
+pub const OP_COMMANDS: &[&str] = &[
+    "bp", "clock", "stack", "symbols", "sym", "memory", "watch", "trace",
+];
+
+/// Every request, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `ping`.
+    Ping,
+    /// `info`.
+    Info {
+        /// Selected task.
+        pid: Option<u32>,
+    },
+    /// `attach`.
+    Attach,
+    /// `detach`.
+    Detach,
+    /// `load` / `exec`.
+    Load(LoadArgs),
+    /// `reload`.
+    Reload {
+        /// Task to reload.
+        pid: u32,
+        /// Verbose load.
+        verbose: bool,
+    },
+    /// `kill`.
+    Kill {
+        /// Task.
+        pid: u32,
+    },
+    /// `ps`.
+    Ps,
+    /// `list` (mailbox channels of a task).
+    ListChannels {
+        /// Task.
+        pid: u32,
+    },
+    /// `restart`.
+    Restart {
+        /// Lower-cased targets (`vm`, `exec`).
+        targets: Vec<String>,
+    },
+    /// `shutdown`.
+    Shutdown,
+    /// `pause`.
+    Pause {
+        /// Task.
+        pid: u32,
+    },
+    /// `resume` / `continue`.
+    Resume {
+        /// Task.
+        pid: u32,
+    },
+    /// `step` / `vm.step` (and `clock step`, which is [`ClockOp::Step`]).
+    Step(StepArgs),
+    /// `clock`, `start_auto`, `stop_auto`.
+    Clock(ClockOp),
+    /// `sched`.
+    Sched(SchedOp),
+    /// `dumpregs`.
+    DumpRegs {
+        /// Task.
+        pid: u32,
+    },
+    /// `peek` / `mem.read`.
+    Peek(PeekArgs),
+    /// `poke` / `mem.write`.
+    Poke(PokeArgs),
+    /// `reg.get` / `vm_reg_get`.
+    RegGet(RegGetArgs),
+    /// `reg.set` / `vm_reg_set`.
+    RegSet(RegSetArgs),
+    /// `bp`, `bp.*`.
+    Bp {
+        /// Task.
+        pid: u32,
+        /// Operation.
+        op: BpOp,
+    },
+    /// `stack`, `stack.info`.
+    Stack {
+        /// Task.
+        pid: u32,
+        /// Frame limit, 1..=64.
+        max_frames: u32,
+    },
+    /// `disasm`, `disasm.read`.
+    Disasm(DisasmArgs),
+    /// `symbols`, `symbols.list`.
+    Symbols(SymbolsArgs),
+    /// `sym`, `sym.*`.
+    Sym {
+        /// Task.
+        pid: u32,
+        /// Operation.
+        op: SymOp,
+    },
+    /// `memory`, `memory.regions`.
+    MemoryRegions {
+        /// Task.
+        pid: u32,
+    },
+    /// `watch`, `watch.*`.
+    Watch {
+        /// Task.
+        pid: u32,
+        /// Operation.
+        op: WatchOp,
+    },
+    /// `trace`, `trace.*`.
+    Trace(TraceOp),
+    /// `mailbox_snapshot`.
+    MailboxSnapshot,
+    /// `listen`.
+    Listen(ListenArgs),
+    /// `send`.
+    Send(SendArgs),
+    /// `stdio_fanout`.
+    StdioFanout(FanoutArgs),
+    /// `dmesg`.
+    Dmesg {
+        /// Newest entries to return.
+        limit: Option<usize>,
+        /// Only entries of this session.
+        filter_session: Option<String>,
+    },
+    /// `val.list`.
+    ValList(RegistryFilter),
+    /// `val.get`.
+    ValGet {
+        /// Object id.
+        oid: u16,
+        /// Owning task instance.
+        pid: Option<u32>,
+    },
+    /// `val.set`.
+    ValSet {
+        /// Object id.
+        oid: u16,
+        /// New value.
+        value: f64,
+        /// Owning task instance.
+        pid: Option<u32>,
+    },
+    /// `val.stats`.
+    ValStats,
+    /// `cmd.list`.
+    CmdList(RegistryFilter),
+    /// `cmd.call`.
+    CmdCall {
+        /// Object id.
+        oid: u16,
+        /// Owning task instance.
+        pid: Option<u32>,
+        /// Asynchronous call.
+        async_call: bool,
+    },
+    /// `cmd.stats`.
+    CmdStats,
+    /// `session.open`.
+    SessionOpen(OpenParams),
+    /// `session.keepalive`.
+    SessionKeepalive,
+    /// `session.close`.
+    SessionClose,
+    /// `session.current`.
+    SessionCurrent,
+    /// `session.list`.
+    SessionList,
+    /// `session.terminate`.
+    SessionTerminate {
+        /// Session to close.
+        target: String,
+    },
+    /// `events.subscribe`.
+    EventsSubscribe(SubscribeArgs),
+    /// `events.ack`.
+    EventsAck {
+        /// Acknowledged seq.
+        seq: u64,
+    },
+    /// `events.unsubscribe`.
+    EventsUnsubscribe,
+}
+
+/// Session commands run before the session check (they do their own).
+pub fn is_session_command(name: &str) -> bool {
+    matches!(
+        name,
+        "session.open"
+            | "session.keepalive"
+            | "session.close"
+            | "session.current"
+            | "session.list"
+            | "session.terminate"
+    )
+}
+
+/// Resolves aliases: the canonical name and the op implied by a dotted spelling.
+pub fn resolve(name: &str) -> (&str, Option<String>) {
+    let exact = match name {
+        "exec" => Some(("load", None)),
+        "start_auto" => Some(("clock", Some("start"))),
+        "stop_auto" => Some(("clock", Some("stop"))),
+        "continue" => Some(("resume", None)),
+        "vm.step" => Some(("step", None)),
+        "vm.clock" => Some(("clock", None)),
+        "disasm.read" => Some(("disasm", None)),
+        "vm_reg_get" => Some(("reg.get", None)),
+        "vm_reg_set" => Some(("reg.set", None)),
+        "mem.read" => Some(("peek", None)),
+        "mem.write" => Some(("poke", None)),
+        _ => None,
+    };
+    if let Some((base, op)) = exact {
+        return (base, op.map(str::to_string));
+    }
+    if let Some((base, op)) = name.split_once('.')
+        && let Some(canon) = OP_COMMANDS.iter().find(|c| **c == base)
+    {
+        return (canon, Some(op.to_string()));
+    }
+    (name, None)
+}
+
+impl Command {
+    /// Parses a request. `name` is the lower-cased `cmd` as sent (used in messages such as
+    /// `exec requires 'path'`).
+    pub fn parse(name: &str, obj: &Obj) -> Result<Command, ProtoError> {
+        let (base, op) = resolve(name);
+        match base {
+            "ping" => Ok(Command::Ping),
+            "info" => lifecycle::parse_info(obj),
+            "attach" => Ok(Command::Attach),
+            "detach" => Ok(Command::Detach),
+            "load" => lifecycle::parse_load(name, obj),
+            "reload" => lifecycle::parse_reload(obj),
+            "kill" => lifecycle::parse_kill(obj),
+            "ps" => Ok(Command::Ps),
+            "list" => lifecycle::parse_list(obj),
+            "restart" => lifecycle::parse_restart(obj),
+            "shutdown" => Ok(Command::Shutdown),
+            "pause" => run::parse_pause(obj),
+            "resume" => run::parse_resume(name, obj),
+            "step" => run::parse_step(obj),
+            "clock" => run::parse_clock(op, obj),
+            "sched" => run::parse_sched(obj),
+            "dumpregs" => regs::parse_dumpregs(obj),
+            "peek" => regs::parse_peek(name, obj),
+            "poke" => regs::parse_poke(name, obj),
+            "reg.get" => regs::parse_reg_get(name, obj),
+            "reg.set" => regs::parse_reg_set(name, obj),
+            "bp" => debug::parse_bp(op, obj),
+            "stack" => debug::parse_stack(op, obj),
+            "disasm" => debug::parse_disasm(obj),
+            "memory" => debug::parse_memory(op, obj),
+            "watch" => debug::parse_watch(op, obj),
+            "symbols" => symbols::parse_symbols(op, obj),
+            "sym" => symbols::parse_sym(op, obj),
+            "trace" => trace::parse_trace(op, obj),
+            "mailbox_snapshot" => Ok(Command::MailboxSnapshot),
+            "listen" => ipc::parse_listen(obj),
+            "send" => ipc::parse_send(obj),
+            "stdio_fanout" => ipc::parse_fanout(obj),
+            "dmesg" => ipc::parse_dmesg(obj),
+            "val.list" => values::parse_list("val.list", obj).map(Command::ValList),
+            "val.get" => values::parse_val_get(obj),
+            "val.set" => values::parse_val_set(obj),
+            "val.stats" => Ok(Command::ValStats),
+            "cmd.list" => values::parse_list("cmd.list", obj).map(Command::CmdList),
+            "cmd.call" => values::parse_cmd_call(obj),
+            "cmd.stats" => Ok(Command::CmdStats),
+            "session.open" => session::parse_open(obj),
+            "session.keepalive" => Ok(Command::SessionKeepalive),
+            "session.close" => Ok(Command::SessionClose),
+            "session.current" => Ok(Command::SessionCurrent),
+            "session.list" => Ok(Command::SessionList),
+            "session.terminate" => session::parse_terminate(obj),
+            "events.subscribe" => events::parse_subscribe(obj),
+            "events.ack" => events::parse_ack(obj),
+            "events.unsubscribe" => Ok(Command::EventsUnsubscribe),
+            _ => Err(ProtoError::UnknownCmd(name.to_string())),
+        }
+    }
+
+    /// Whether the command may run long enough that it should not occupy an async worker
+    /// (it is then run under `block_in_place` on a multi-thread runtime).
+    pub fn is_heavy(&self) -> bool {
+        matches!(
+            self,
+            Command::Step(_)
+                | Command::Clock(ClockOp::Step(_))
+                | Command::Load(_)
+                | Command::Reload { .. }
+                | Command::Sym {
+                    op: SymOp::Load { .. },
+                    ..
+                }
+                | Command::Trace(TraceOp::Import { .. })
+        )
+    }
+
+    /// Runs the command.
+    pub fn execute(self, ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
+        match self {
+            Command::Ping => Ok(Outcome::reply(crate::reply::Reply::Pong)),
+            Command::Info { pid } => lifecycle::info(ctx, pid),
+            Command::Attach => lifecycle::attach(ctx),
+            Command::Detach => lifecycle::detach(ctx),
+            Command::Load(a) => lifecycle::load(ctx, a),
+            Command::Reload { pid, verbose } => lifecycle::reload(ctx, pid, verbose),
+            Command::Kill { pid } => lifecycle::kill(ctx, pid),
+            Command::Ps => lifecycle::ps(ctx),
+            Command::ListChannels { pid } => lifecycle::list_channels(ctx, pid),
+            Command::Restart { targets } => lifecycle::restart(ctx, targets),
+            Command::Shutdown => lifecycle::shutdown(ctx),
+            Command::Pause { pid } => run::pause(ctx, pid),
+            Command::Resume { pid } => run::resume(ctx, pid),
+            Command::Step(a) => run::step(ctx, a),
+            Command::Clock(op) => run::clock(ctx, op),
+            Command::Sched(op) => run::sched(ctx, op),
+            Command::DumpRegs { pid } => regs::dumpregs(ctx, pid),
+            Command::Peek(a) => regs::peek(ctx, a),
+            Command::Poke(a) => regs::poke(ctx, a),
+            Command::RegGet(a) => regs::reg_get(ctx, a),
+            Command::RegSet(a) => regs::reg_set(ctx, a),
+            Command::Bp { pid, op } => debug::bp(ctx, pid, op),
+            Command::Stack { pid, max_frames } => debug::stack(ctx, pid, max_frames),
+            Command::Disasm(a) => debug::disasm(ctx, a),
+            Command::MemoryRegions { pid } => debug::memory(ctx, pid),
+            Command::Watch { pid, op } => debug::watch(ctx, pid, op),
+            Command::Symbols(a) => symbols::symbols(ctx, a),
+            Command::Sym { pid, op } => symbols::sym(ctx, pid, op),
+            Command::Trace(op) => trace::trace(ctx, op),
+            Command::MailboxSnapshot => ipc::mailbox_snapshot(ctx),
+            Command::Listen(a) => ipc::listen(ctx, a),
+            Command::Send(a) => ipc::send(ctx, a),
+            Command::StdioFanout(a) => ipc::fanout(ctx, a),
+            Command::Dmesg {
+                limit,
+                filter_session,
+            } => ipc::dmesg(ctx, limit, filter_session),
+            Command::ValList(f) => values::val_list(ctx, f),
+            Command::ValGet { oid, pid } => values::val_get(ctx, oid, pid),
+            Command::ValSet { oid, value, pid } => values::val_set(ctx, oid, value, pid),
+            Command::ValStats => values::val_stats(ctx),
+            Command::CmdList(f) => values::cmd_list(ctx, f),
+            Command::CmdCall {
+                oid,
+                pid,
+                async_call,
+            } => values::cmd_call(ctx, oid, pid, async_call),
+            Command::CmdStats => values::cmd_stats(ctx),
+            Command::SessionOpen(p) => session::open(ctx, p),
+            Command::SessionKeepalive => session::keepalive(ctx),
+            Command::SessionClose => session::close(ctx),
+            Command::SessionCurrent => session::current(ctx),
+            Command::SessionList => session::list(ctx),
+            Command::SessionTerminate { target } => session::terminate(ctx, target),
+            Command::EventsSubscribe(a) => events::subscribe(ctx, a),
+            Command::EventsAck { seq } => events::ack(ctx, seq),
+            Command::EventsUnsubscribe => events::unsubscribe(ctx),
+        }
+    }
+}
+
+/// `"<what> requires '<field>'"`, the reference's missing-field message.
+pub(crate) fn requires(what: &str, field: &str) -> ProtoError {
+    ProtoError::msg(format!("{what} requires '{field}'"))
+}
+
+/// A required pid in the reference's style: missing → `<what> requires 'pid'`.
+pub(crate) fn req_pid(what: &str, obj: &Obj) -> Result<u32, ProtoError> {
+    match crate::args::field(obj, "pid") {
+        None => Err(requires(what, "pid")),
+        Some(v) => Ok(crate::args::int_as("pid", v)?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn obj(v: Value) -> Obj {
+        match v {
+            Value::Object(m) => m,
+            _ => Obj::new(),
+        }
+    }
+
+    #[test]
+    fn both_spellings_normalise_to_the_same_command() {
+        let pairs = [
+            (
+                ("bp", json!({"op": "set", "pid": 1, "addr": "0x28"})),
+                ("bp.add", json!({"pid": "1", "address": 40})),
+            ),
+            (
+                ("bp", json!({"op": "clear", "pid": 1, "addr": 40})),
+                ("bp.remove", json!({"pid": 1, "address": "40"})),
+            ),
+            (("bp", json!({"pid": 1})), ("bp.list", json!({"pid": 1}))),
+            (
+                ("stack", json!({"pid": 2})),
+                ("stack.info", json!({"pid": 2})),
+            ),
+            (
+                ("disasm", json!({"pid": 2, "addr": 0})),
+                ("disasm.read", json!({"pid": 2, "address": "0x0"})),
+            ),
+            (
+                ("symbols", json!({"pid": 2, "op": "list"})),
+                ("symbols.list", json!({"pid": 2})),
+            ),
+            (
+                ("memory", json!({"pid": 2, "op": "regions"})),
+                ("memory.regions", json!({"pid": 2})),
+            ),
+            (
+                ("watch", json!({"pid": 2, "op": "add", "expr": "x"})),
+                ("watch.add", json!({"pid": 2, "expr": "x"})),
+            ),
+            (
+                ("watch", json!({"pid": 2, "op": "remove", "id": 4})),
+                ("watch.remove", json!({"pid": 2, "id": 4})),
+            ),
+            (
+                ("watch", json!({"pid": 2})),
+                ("watch.list", json!({"pid": 2})),
+            ),
+            (
+                ("vm_reg_get", json!({"pid": 2, "reg": 7})),
+                ("reg.get", json!({"pid": 2, "reg": "R7"})),
+            ),
+            (
+                ("vm_reg_set", json!({"reg": 7, "value": 5})),
+                ("reg.set", json!({"reg": "r7", "value": "5"})),
+            ),
+            (
+                ("step", json!({"pid": 1, "steps": 3})),
+                ("vm.step", json!({"pid": 1, "steps": "3"})),
+            ),
+            (("clock", json!({"op": "start"})), ("start_auto", json!({}))),
+            (
+                ("clock", json!({"op": "rate", "rate": 5})),
+                ("clock.rate", json!({"rate": "5"})),
+            ),
+            (("clock", json!({})), ("vm.clock", json!({}))),
+            (
+                ("peek", json!({"pid": 1, "addr": 16})),
+                ("mem.read", json!({"pid": 1, "addr": "0x10", "length": 16})),
+            ),
+            (
+                ("resume", json!({"pid": 1})),
+                ("continue", json!({"pid": 1})),
+            ),
+            (
+                ("load", json!({"path": "/a.hxe"})),
+                ("exec", json!({"path": "/a.hxe"})),
+            ),
+        ];
+        for ((a, ja), (b, jb)) in pairs {
+            let ca = Command::parse(a, &obj(ja));
+            let cb = Command::parse(b, &obj(jb));
+            assert!(ca.is_ok(), "{a}: {ca:?}");
+            assert_eq!(ca, cb, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn unknown_names() {
+        assert_eq!(
+            Command::parse("frobnicate", &Obj::new()),
+            Err(ProtoError::UnknownCmd("frobnicate".into()))
+        );
+        assert_eq!(
+            Command::parse("", &Obj::new()),
+            Err(ProtoError::UnknownCmd(String::new()))
+        );
+        assert_eq!(
+            Command::parse("bp.frob", &obj(json!({"pid": 1}))),
+            Err(ProtoError::msg("unknown bp op 'frob'"))
+        );
+    }
+
+    #[test]
+    fn reference_error_strings() {
+        let cases = [
+            ("bp", json!({}), "bp requires 'pid'"),
+            (
+                "bp",
+                json!({"pid": 1, "op": "set"}),
+                "bp set requires 'addr'",
+            ),
+            (
+                "bp",
+                json!({"pid": 1, "op": "set", "addr": "zz"}),
+                "invalid breakpoint addr 'zz'",
+            ),
+            ("pause", json!({}), "pause requires 'pid'"),
+            ("kill", json!({}), "kill requires 'pid'"),
+            ("exec", json!({}), "exec requires 'path'"),
+            (
+                "stack",
+                json!({"pid": 1, "max": "x"}),
+                "stack max must be integer",
+            ),
+            (
+                "stack",
+                json!({"pid": 1, "op": "up"}),
+                "unknown stack op 'up'",
+            ),
+            ("clock", json!({"op": "warp"}), "unknown clock op 'warp'"),
+            (
+                "clock",
+                json!({"op": "rate"}),
+                "clock rate requires 'rate' value",
+            ),
+            (
+                "clock",
+                json!({"op": "rate", "rate": -1}),
+                "clock rate must be non-negative",
+            ),
+            (
+                "clock",
+                json!({"op": "step", "steps": 0}),
+                "clock step steps must be positive",
+            ),
+            (
+                "watch",
+                json!({"pid": 1, "op": "add"}),
+                "watch add requires 'expr'",
+            ),
+            (
+                "watch",
+                json!({"pid": 1, "op": "add", "expr": "  "}),
+                "watch expression must be non-empty",
+            ),
+            (
+                "watch",
+                json!({"pid": 1, "op": "remove"}),
+                "watch remove requires 'id'",
+            ),
+            (
+                "sym",
+                json!({"pid": 1, "op": "lookup"}),
+                "sym lookup requires 'name'",
+            ),
+            (
+                "sym",
+                json!({"pid": 1, "op": "addr"}),
+                "sym addr requires 'address'",
+            ),
+            (
+                "symbols",
+                json!({"pid": 1, "type": "x"}),
+                "symbols.list type must be 'functions', 'variables', or 'all'",
+            ),
+            (
+                "disasm",
+                json!({"pid": 1, "mode": "x"}),
+                "mode must be 'on-demand' or 'cached'",
+            ),
+            (
+                "send",
+                json!({"pid": 1}),
+                "send requires 'data' or 'data_hex'",
+            ),
+            ("val.get", json!({}), "val.get requires 'oid'"),
+            ("val.set", json!({"oid": 1}), "val.set requires 'value'"),
+            (
+                "val.set",
+                json!({"oid": 1, "value": "abc"}),
+                "val_set requires numeric 'value'",
+            ),
+            (
+                "val.list",
+                json!({"oid": "x"}),
+                "val.list oid must be numeric",
+            ),
+            ("cmd.call", json!({}), "cmd.call requires 'oid'"),
+            ("trace", json!({}), "trace requires 'pid'"),
+            (
+                "trace",
+                json!({"pid": 1, "mode": "x"}),
+                "trace mode must be 'on' or 'off'",
+            ),
+            (
+                "trace",
+                json!({"op": "config"}),
+                "trace.config requires 'changed-regs <on|off>' or 'buffer <size>'",
+            ),
+            (
+                "trace",
+                json!({"op": "records"}),
+                "trace records requires 'pid'",
+            ),
+            (
+                "poke",
+                json!({"pid": 1, "addr": 0}),
+                "poke requires 'data' hex string",
+            ),
+            (
+                "session.terminate",
+                json!({}),
+                "session.terminate requires 'target'",
+            ),
+            ("events.ack", json!({}), "events.ack requires 'seq'"),
+            (
+                "events.ack",
+                json!({"seq": "x"}),
+                "events.ack seq must be an integer",
+            ),
+            (
+                "events.ack",
+                json!({"seq": -1}),
+                "ack seq must be non-negative",
+            ),
+            (
+                "stdio_fanout",
+                json!({"stream": "x"}),
+                "unknown stdio stream 'x'",
+            ),
+            (
+                "stdio_fanout",
+                json!({"mode": "x"}),
+                "unknown fan-out mode 'x'",
+            ),
+        ];
+        for (name, body, want) in cases {
+            let got = Command::parse(name, &obj(body)).map_err(|e| e.to_string());
+            assert_eq!(got, Err(want.to_string()), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_reference_name_is_known() {
+        let names = [
+            "ping",
+            "info",
+            "attach",
+            "detach",
+            "load",
+            "exec",
+            "reload",
+            "kill",
+            "ps",
+            "list",
+            "restart",
+            "shutdown",
+            "pause",
+            "resume",
+            "step",
+            "clock",
+            "start_auto",
+            "stop_auto",
+            "sched",
+            "dumpregs",
+            "peek",
+            "poke",
+            "bp",
+            "stack",
+            "disasm",
+            "symbols",
+            "sym",
+            "memory",
+            "watch",
+            "trace",
+            "mailbox_snapshot",
+            "listen",
+            "send",
+            "stdio_fanout",
+            "dmesg",
+            "val.list",
+            "val.get",
+            "val.set",
+            "val.stats",
+            "cmd.list",
+            "cmd.call",
+            "cmd.stats",
+            "session.open",
+            "session.keepalive",
+            "session.close",
+            "session.current",
+            "session.list",
+            "session.terminate",
+            "events.subscribe",
+            "events.ack",
+            "events.unsubscribe",
+            "vm_reg_get",
+            "vm_reg_set",
+            "reg.get",
+            "reg.set",
+            "mem.read",
+            "mem.write",
+            "continue",
+            "vm.step",
+            "vm.clock",
+            "disasm.read",
+            "stack.info",
+            "symbols.list",
+            "memory.regions",
+            "watch.add",
+            "watch.remove",
+            "watch.list",
+            "bp.set",
+            "bp.clear",
+            "bp.list",
+            "bp.add",
+            "bp.remove",
+            "trace.records",
+        ];
+        for name in names {
+            let r = Command::parse(name, &Obj::new());
+            assert!(
+                !matches!(r, Err(ProtoError::UnknownCmd(_))),
+                "{name} is unknown"
+            );
+        }
+    }
+
+    #[test]
+    fn heavy_commands() {
+        let step = Command::parse("step", &Obj::new());
+        assert!(step.is_ok_and(|c| c.is_heavy()));
+        let ping = Command::parse("ping", &Obj::new());
+        assert!(ping.is_ok_and(|c| !c.is_heavy()));
+    }
+
+    #[test]
+    fn bp_addresses_are_masked_to_16_bits() {
+        let c = Command::parse(
+            "bp",
+            &obj(json!({"op": "add", "pid": 1, "addr": "0x12345"})),
+        );
+        assert_eq!(
+            c,
+            Ok(Command::Bp {
+                pid: 1,
+                op: BpOp::Set(0x2345)
+            })
+        );
+    }
+}

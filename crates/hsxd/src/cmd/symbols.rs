@@ -1,0 +1,170 @@
+//! Symbol tables: `symbols` (listing) and `sym` (info, load, lookups) (protocol.md §2.4.4).
+
+use serde_json::{Value, json};
+
+use super::{Command, req_pid};
+use crate::args::{self, Obj, display_value, field, op_of, parse_int};
+use crate::dispatch::{Ctx, Outcome};
+use crate::error::ProtoError;
+use crate::reply::Reply;
+
+/// Largest `symbols` page.
+pub const SYMBOLS_MAX_LIMIT: u32 = 256;
+
+/// `symbols` type filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SymbolKind {
+    /// Everything.
+    #[default]
+    All,
+    /// `type == "function"`.
+    Functions,
+    /// Every other type.
+    Variables,
+}
+
+impl SymbolKind {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolKind::All => "all",
+            SymbolKind::Functions => "functions",
+            SymbolKind::Variables => "variables",
+        }
+    }
+}
+
+/// `symbols` arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymbolsArgs {
+    /// Task.
+    pub pid: u32,
+    /// Type filter.
+    pub kind: SymbolKind,
+    /// Entries to skip.
+    pub offset: u32,
+    /// Page size 1..=256; `None` = all.
+    pub limit: Option<u32>,
+}
+
+/// `sym` operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SymOp {
+    /// `info`: load status.
+    Info,
+    /// `load`/`set`: load a `.sym` file.
+    Load {
+        /// Host path.
+        path: String,
+    },
+    /// `lookup_name`/`lookup`/`name`.
+    LookupName {
+        /// Symbol name.
+        name: String,
+    },
+    /// `lookup_addr`/`addr`: nearest symbol at or below.
+    LookupAddr {
+        /// Address.
+        address: u32,
+    },
+    /// `lookup_line`/`line`.
+    LookupLine {
+        /// Address.
+        address: u32,
+    },
+}
+
+pub(crate) fn parse_symbols(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+    let op = op.unwrap_or_else(|| op_of(obj));
+    let pid = req_pid("symbols", obj)?;
+    if !matches!(op.as_str(), "" | "list" | "ls") {
+        return Err(ProtoError::msg(format!("unknown symbols op '{op}'")));
+    }
+    let kind = match args::first_field(obj, &["type", "kind"])
+        .map(|v| display_value(v).to_ascii_lowercase())
+    {
+        None => SymbolKind::All,
+        Some(k) => match k.as_str() {
+            "" | "all" => SymbolKind::All,
+            "functions" | "function" => SymbolKind::Functions,
+            "variables" | "variable" => SymbolKind::Variables,
+            _ => {
+                return Err(ProtoError::msg(
+                    "symbols.list type must be 'functions', 'variables', or 'all'",
+                ));
+            }
+        },
+    };
+    let offset =
+        args::opt_i64(obj, "offset")?.map_or(0, |o| u32::try_from(o.max(0)).unwrap_or(u32::MAX));
+    let limit = match args::first_field(obj, &["limit", "count"]) {
+        None => None,
+        Some(v) => match args::int_as::<i64>("limit", v)? {
+            // `limit: 0` means "default" (all) in the reference.
+            0 => None,
+            n => Some(n.clamp(1, i64::from(SYMBOLS_MAX_LIMIT)) as u32),
+        },
+    };
+    Ok(Command::Symbols(SymbolsArgs {
+        pid,
+        kind,
+        offset,
+        limit,
+    }))
+}
+
+fn sym_address(what: &str, obj: &Obj) -> Result<u32, ProtoError> {
+    let v = field(obj, "address")
+        .ok_or_else(|| ProtoError::msg(format!("sym {what} requires 'address'")))?;
+    parse_int(v)
+        .and_then(|a| u32::try_from(a).ok())
+        .ok_or_else(|| ProtoError::msg(format!("invalid address {}", args::py_repr(v))))
+}
+
+pub(crate) fn parse_sym(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+    let op = op.unwrap_or_else(|| op_of(obj));
+    let pid = req_pid("sym", obj)?;
+    let op = match op.as_str() {
+        "" | "info" => SymOp::Info,
+        "load" | "set" => match field(obj, "path") {
+            Some(Value::String(p)) if !p.is_empty() => SymOp::Load { path: p.clone() },
+            _ => return Err(ProtoError::msg("sym load requires 'path'")),
+        },
+        "lookup" | "lookup_name" | "name" => match field(obj, "name") {
+            Some(Value::String(n)) => SymOp::LookupName { name: n.clone() },
+            _ => return Err(ProtoError::msg("sym lookup requires 'name'")),
+        },
+        "lookup_addr" | "addr" => SymOp::LookupAddr {
+            address: sym_address("addr", obj)?,
+        },
+        "lookup_line" | "line" => SymOp::LookupLine {
+            address: sym_address("line", obj)?,
+        },
+        other => return Err(ProtoError::msg(format!("unknown sym op '{other}'"))),
+    };
+    Ok(Command::Sym { pid, op })
+}
+
+pub(crate) fn symbols(ctx: &Ctx<'_>, a: SymbolsArgs) -> Result<Outcome, ProtoError> {
+    Ok(Reply::with("symbols", ctx.backend().symbols(&a)?).into())
+}
+
+pub(crate) fn sym(ctx: &Ctx<'_>, pid: u32, op: SymOp) -> Result<Outcome, ProtoError> {
+    if matches!(op, SymOp::Load { .. }) {
+        ctx.check_pid(pid)?;
+    }
+    let v = ctx.heavy(|| ctx.backend().sym(pid, &op))?;
+    let reply = match &op {
+        SymOp::Info | SymOp::Load { .. } => Reply::with("symbols", v),
+        SymOp::LookupName { name } => Reply::with("symbol", v)
+            .and("pid", json!(pid))
+            .and("name", json!(name)),
+        SymOp::LookupAddr { address } => Reply::with("symbol", v)
+            .and("pid", json!(pid))
+            .and("address", json!(address)),
+        SymOp::LookupLine { address } => Reply::with("line", v)
+            .and("pid", json!(pid))
+            .and("address", json!(address)),
+    };
+    Ok(reply.into())
+}

@@ -1,0 +1,104 @@
+//! The `hsxd` binary: argument parsing, listening on port 0, clean exits.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spawn(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hsxd"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn hsxd");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read banner");
+    let addr = line
+        .trim()
+        .strip_prefix("hsxd listening on ")
+        .unwrap_or_else(|| panic!("unexpected banner {line:?}"))
+        .to_string();
+    (child, addr)
+}
+
+fn rpc(addr: &str, req: &str) -> String {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut w = s.try_clone().expect("clone");
+    w.write_all(req.as_bytes()).expect("write");
+    w.write_all(b"\n").expect("write");
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).expect("read");
+    line
+}
+
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("hsxd did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn serves_and_exits_on_shutdown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fram = dir.path().join("fram.bin");
+    let root = dir.path().to_string_lossy().to_string();
+    let fram = fram.to_string_lossy().to_string();
+    let (mut child, addr) = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--fs-root",
+        &root,
+        "--fram",
+        &fram,
+    ]);
+    assert_eq!(
+        rpc(&addr, r#"{"cmd":"ping"}"#).trim(),
+        r#"{"version":1,"status":"ok","reply":"pong"}"#
+    );
+    assert_eq!(
+        rpc(&addr, r#"{"cmd":"shutdown"}"#).trim(),
+        r#"{"version":1,"status":"ok"}"#
+    );
+    assert!(wait_exit(&mut child).success());
+}
+
+#[cfg(unix)]
+#[test]
+fn exits_cleanly_on_sigterm() {
+    let (mut child, addr) = spawn(&["--listen", "127.0.0.1:0"]);
+    assert!(rpc(&addr, r#"{"cmd":"ping"}"#).contains("pong"));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert!(wait_exit(&mut child).success());
+}
+
+#[test]
+fn rejects_bad_arguments() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hsxd"))
+        .arg("--bogus")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_hsxd"))
+        .args(["--listen", "not-an-address"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+}
