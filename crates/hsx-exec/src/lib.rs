@@ -9,3 +9,23 @@ pub mod mailbox;
 pub mod persist;
 pub mod status;
 pub mod values;
+
+pub mod backend;
+pub mod clock;
+pub mod debug;
+pub mod event;
+pub mod executive;
+pub mod task_state;
+
+pub use backend::{Backends, FileSystem, FsError, Hal, MemFs, NullFs, NullHal};
+pub use clock::{Clock, FixedClock, VirtualClock};
+pub use debug::WatchInfo;
+pub use event::{DebugBreak, FaultInfo};
+pub use event::{Event, EventKind};
+pub use executive::{
+    ExecConfig, ExecError, Executive, ImageSummary, ListenMessage, LoadOptions, LoadReport,
+    MailboxCreation, MetadataCounts, RegisterSnapshot, SleepInfo, StepSummary, StopReason,
+    TaskInfo, WaitInfo,
+};
+pub use hsx_vm::Reg;
+pub use task_state::{StateReason, TaskState};
