@@ -111,6 +111,7 @@ impl Dispatcher {
         sessions: SessionConfig,
         dmesg: Dmesg,
     ) -> Self {
+        backend.attach_log(dmesg.clone());
         Self {
             backend,
             bus,

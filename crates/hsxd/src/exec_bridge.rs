@@ -100,6 +100,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Called once when the server stops (`shutdown`, SIGINT, SIGTERM): stop the clock and
     /// flush persistence (FRAM).
     fn shutdown(&self) {}
+    /// Hands over the server's `dmesg` ring (the [`Dispatcher`](crate::Dispatcher) calls
+    /// this once), so the backend can log loads, kills, state changes and faults there.
+    fn attach_log(&self, log: crate::dmesg::Dmesg) {}
 
     // ---- run control (cmd/run.rs, §2.2, §5.3) ----
 

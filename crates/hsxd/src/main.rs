@@ -5,7 +5,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use hsxd::{DaemonConfig, Detached, EventBus, SystemTimeSource, TimeSource};
+use std::time::Instant;
+
+use hsx_exec::Backends;
+use hsxd::exec_backend::InstantClock;
+use hsxd::fram::{FramFile, LoadOutcome};
+use hsxd::hal_log::LogHal;
+use hsxd::host_fs::HostFs;
+use hsxd::{DaemonConfig, EventBus, ExecBackend, SystemTimeSource, TimeSource};
 
 /// HSX executive daemon: JSON-over-TCP control and debug protocol.
 #[derive(Debug, Parser)]
@@ -44,6 +51,27 @@ async fn shutdown_signal() {
     }
 }
 
+/// The executive's host side: a real clock, the guest file system (sandboxed in `--fs-root`,
+/// in memory without it), FRAM persistence (`--fram`, in memory without it) and a HAL that
+/// logs CAN frames.
+fn host_backends(config: &DaemonConfig) -> anyhow::Result<Backends> {
+    let mut backends = Backends::new(InstantClock(Instant::now())).with_hal(LogHal::default());
+    if let Some(root) = &config.fs_root {
+        let fs = HostFs::create(root)
+            .with_context(|| format!("cannot use {} as the file-system root", root.display()))?;
+        backends = backends.with_fs(fs);
+    }
+    if let Some(path) = &config.fram {
+        let fram = FramFile::open_or_reset(path)
+            .with_context(|| format!("cannot open FRAM file {}", path.display()))?;
+        if let LoadOutcome::Reset(why) = fram.load_outcome() {
+            tracing::warn!(file = %path.display(), ?why, "FRAM file was damaged; moved aside, starting empty");
+        }
+        backends = backends.with_persist(fram);
+    }
+    Ok(backends)
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -58,6 +86,7 @@ fn main() -> anyhow::Result<()> {
         fs_root: cli.fs_root,
         fram: cli.fram,
     };
+    let backends = host_backends(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -65,8 +94,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
-        // The executive core plugs in here (see exec_bridge); until then no tasks exist.
-        let backend = Arc::new(Detached);
+        let backend = ExecBackend::start_with(backends, bus.clone());
         let dispatcher = Arc::new(hsxd::Dispatcher::new(backend, bus, time));
         let server = hsxd::Server::bind(&config.listen, dispatcher)
             .await

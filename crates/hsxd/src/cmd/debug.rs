@@ -69,6 +69,9 @@ pub struct DisasmArgs {
     pub count: u32,
     /// Mode.
     pub mode: DisasmMode,
+    /// The design's `mode: "around_pc"`: about `count/2` instructions before the PC and
+    /// the rest from it (`addr` is ignored). `mode: "from_addr"` is the default placement.
+    pub around_pc: bool,
 }
 
 /// Watch operations.
@@ -158,11 +161,13 @@ pub(crate) fn parse_disasm(obj: &Obj) -> Result<Command, ProtoError> {
             n.clamp(1, i128::from(DISASM_MAX_COUNT)) as u32
         }
     };
-    let mode = match field(obj, "mode") {
-        None => DisasmMode::OnDemand,
+    // The design's placement modes share the `mode` key with the reference's cache modes.
+    let (mode, around_pc) = match field(obj, "mode") {
+        None => (DisasmMode::OnDemand, false),
         Some(v) => match display_value(v).to_ascii_lowercase().as_str() {
-            "on-demand" => DisasmMode::OnDemand,
-            "cached" => DisasmMode::Cached,
+            "on-demand" | "from_addr" | "from-addr" => (DisasmMode::OnDemand, false),
+            "cached" => (DisasmMode::Cached, false),
+            "around_pc" | "around-pc" => (DisasmMode::OnDemand, true),
             _ => return Err(ProtoError::msg("mode must be 'on-demand' or 'cached'")),
         },
     };
@@ -171,6 +176,7 @@ pub(crate) fn parse_disasm(obj: &Obj) -> Result<Command, ProtoError> {
         addr,
         count,
         mode,
+        around_pc,
     }))
 }
 

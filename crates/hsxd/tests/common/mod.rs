@@ -32,7 +32,23 @@ impl TestServer {
 
     pub async fn start_with(time: Arc<dyn TimeSource>, history: usize) -> TestServer {
         let bus = EventBus::with_history(time.clone(), history);
-        let dispatcher = Arc::new(Dispatcher::new(Arc::new(Detached), bus.clone(), time));
+        Self::start_backend(Arc::new(Detached), bus, time).await
+    }
+
+    /// A server over a real executive (`ExecBackend` with its auto clock).
+    pub async fn start_exec() -> TestServer {
+        let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
+        let bus = EventBus::with_history(time.clone(), HISTORY_CAPACITY);
+        let backend = hsxd::ExecBackend::start(bus.clone());
+        Self::start_backend(backend, bus, time).await
+    }
+
+    pub async fn start_backend(
+        backend: Arc<dyn hsxd::Backend>,
+        bus: EventBus,
+        time: Arc<dyn TimeSource>,
+    ) -> TestServer {
+        let dispatcher = Arc::new(Dispatcher::new(backend, bus.clone(), time));
         let server = Server::bind("127.0.0.1:0", dispatcher.clone())
             .await
             .expect("bind");
