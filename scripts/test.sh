@@ -5,3 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+# The README's tour, command by command, against a private hsxd.
+cargo build -p hsx-cli -p hsxd
+./scripts/tour.sh target/debug

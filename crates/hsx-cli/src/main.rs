@@ -1,2 +1,62 @@
-//! The `hsx` command-line tool.
-fn main() {}
+//! The `hsx` command: assemble and disassemble MVASM, run images in an embedded executive,
+//! and (with a running `hsxd`) inspect and debug tasks.
+
+mod client;
+mod cmd;
+mod interrupt;
+mod output;
+mod shell;
+mod tui;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// HSX tools: assemble, disassemble and run MiniVM programs.
+#[derive(Debug, Parser)]
+#[command(name = "hsx", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Assemble and link MVASM sources into a .hxe image (and optionally a .sym file).
+    Asm(cmd::asm::AsmArgs),
+    /// Disassemble a .hxe image into a header summary and an MVASM listing.
+    Disasm(cmd::disasm::DisasmArgs),
+    /// Run .hxe images (or .mvasm sources) as tasks in an embedded executive.
+    Run(cmd::run::RunArgs),
+    #[command(flatten)]
+    Remote(cmd::remote::RemoteCommand),
+    /// Interactive shell against hsxd (history, completion, `help`).
+    Shell(shell::ShellArgs),
+    /// Live terminal monitor of hsxd's tasks.
+    Tui(tui::TuiArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man(cmd::completions::ManArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Asm(a) => cmd::asm::run(a),
+        Command::Disasm(a) => cmd::disasm::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Remote(r) => Ok(cmd::client_cmds::run(&r)),
+        Command::Shell(a) => Ok(shell::run(&a)),
+        Command::Tui(a) => tui::run(&a),
+        Command::Completions(a) => cmd::completions::completions(&a, Cli::command()),
+        Command::Man(a) => cmd::completions::man(&a, Cli::command()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hsx: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! One module per subcommand.
+
+pub mod asm;
+pub mod disasm;
+pub mod run;
+
+// Client side of `hsx` (talks to hsxd).
+pub mod client_cmds;
+pub mod completions;
+pub mod remote;
+pub mod render;

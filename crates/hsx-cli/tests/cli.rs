@@ -1,0 +1,125 @@
+//! Command-line parsing, completions and man page: no daemon involved.
+
+use predicates::prelude::*;
+
+fn hsx() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hsx"));
+    c.env("NO_COLOR", "1").env_remove("HSX_ADDR");
+    c
+}
+
+#[test]
+fn every_client_command_is_listed() {
+    let out = hsx().arg("--help").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for name in [
+        "asm",
+        "disasm",
+        "run",
+        "ps",
+        "info",
+        "load",
+        "kill",
+        "pause",
+        "resume",
+        "step",
+        "clock",
+        "sched",
+        "regs",
+        "peek",
+        "poke",
+        "bp",
+        "stack",
+        "dis",
+        "sym",
+        "mem",
+        "watch",
+        "trace",
+        "mbox",
+        "send",
+        "listen",
+        "dmesg",
+        "val",
+        "cmd",
+        "events",
+        "shell",
+        "tui",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            text.contains(&format!("\n  {name} ")),
+            "{name} missing:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    hsx().args(["peek", "1", "a b"]).assert().code(2);
+    hsx()
+        .args(["pause", "one"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a number"));
+    hsx().args(["sched", "--priority", "3"]).assert().code(2);
+    hsx().args(["bp", "frob", "1"]).assert().code(2);
+    hsx()
+        .args(["val", "get", "0x10000"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("16 bits"));
+}
+
+#[test]
+fn remote_disassembler_is_dis_and_offline_stays_disasm() {
+    hsx().args(["dis", "--help"]).assert().success().stdout(
+        predicate::str::contains("hsx disasm APP.hxe")
+            .and(predicate::str::contains("<PID> [ADDR]")),
+    );
+    hsx()
+        .args(["disasm", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("<APP.hxe>"));
+}
+
+#[test]
+fn defaults_and_env_for_the_address() {
+    hsx().args(["ps", "--help"]).assert().success().stdout(
+        predicate::str::contains("[default: 127.0.0.1:9998]")
+            .and(predicate::str::contains("HSX_ADDR")),
+    );
+}
+
+#[test]
+fn completions_for_three_shells() {
+    for (shell, marker) in [
+        ("bash", "_hsx()"),
+        ("zsh", "#compdef hsx"),
+        ("fish", "complete -c hsx"),
+    ] {
+        hsx()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(marker).and(predicate::str::contains("listen")));
+    }
+    hsx().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_page_is_roff() {
+    hsx()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH hsx 1").and(predicate::str::contains("shell")));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    hsx()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert!(dir.path().join("hsx-bp-add.1").exists());
+}
