@@ -30,8 +30,8 @@ use crate::exec_bridge::{
     RegistryFilter, SendArgs, StepArgs,
 };
 use crate::exec_bridge::{DisasmArgs, SymOp, SymbolsArgs, TraceOp, WatchOp};
-use crate::exec_debug::{DebugState, prepare_load_symbols, symbol_warnings};
 use crate::exec_bridge::{FanoutArgs, FanoutScope};
+use crate::exec_debug::{DebugState, prepare_load_symbols, symbol_warnings};
 use crate::task_output::{Stream, TaskOutput};
 
 /// Most instructions one lock hold of the auto clock may run at rate 0, so RPCs are never
