@@ -308,7 +308,10 @@ impl AppState {
                 };
                 MboxRow {
                     id: num(d, "descriptor_id").unwrap_or(0),
-                    name: format!("{ns}:{}", text(d, "name").unwrap_or_default()),
+                    // `target` is the full address (`pid:1`, `svc:stdio.out@2`); older
+                    // replies only have the namespace number and the bare name.
+                    name: text(d, "target")
+                        .unwrap_or_else(|| format!("{ns}:{}", text(d, "name").unwrap_or_default())),
                     owner: text(d, "owner_pid").unwrap_or_else(|| "-".into()),
                     used: num(d, "bytes_used").unwrap_or(0),
                     capacity: num(d, "capacity").unwrap_or(0),

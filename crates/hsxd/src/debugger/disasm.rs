@@ -118,7 +118,9 @@ pub fn decode_at(code: &[u8], pc: u32, symbols: Option<&SymTable>) -> Option<Ins
         Some(i) => {
             let mn = i.op.mnemonic();
             let text = i.display(pc, extended_word).to_string();
-            let operands = text.strip_prefix(mn).unwrap_or("").trim_start().to_string();
+            // The text form may end in a `; -> target` comment (CALL); operands stop before it.
+            let operands = text.strip_prefix(mn).unwrap_or("");
+            let operands = operands.split(" ;").next().unwrap_or("").trim().to_string();
             (mn.to_string(), operands, text)
         }
         None => (
