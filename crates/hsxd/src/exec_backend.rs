@@ -1046,8 +1046,24 @@ impl Backend for ExecBackend {
         let exec = self.exec();
         let mut tasks = exec.tasks();
         tasks.sort_by_key(|t| t.pid);
+        let dbg = lock(&self.shared.dbg);
+        let records: Vec<Value> = tasks
+            .iter()
+            .map(|t| {
+                let mut v = task_json(t);
+                // §5.5: `symbols:{path,count}` only while a table is loaded.
+                if let (Value::Object(m), Some(l)) = (&mut v, dbg.symbols.get(t.pid)) {
+                    m.insert(
+                        "symbols".into(),
+                        json!({"path": l.path.display().to_string(),
+                               "count": l.table.symbols().len()}),
+                    );
+                }
+                v
+            })
+            .collect();
         Ok(json!({
-            "tasks": tasks.iter().map(task_json).collect::<Vec<_>>(),
+            "tasks": records,
             "current_pid": exec.current_pid(),
         }))
     }
