@@ -131,8 +131,10 @@ pub enum SwitchReason {
     WaitMbx,
     /// It was paused (`paused`).
     Paused,
-    /// It ended, returned or was killed (`killed`, as the reference reports all three).
+    /// It was killed or is gone (`killed`).
     Killed,
+    /// It returned or exited with an exit status (`returned`; the reference says `killed`).
+    Returned,
     /// It faulted (`fault`).
     Fault,
 }
@@ -147,6 +149,7 @@ impl SwitchReason {
             SwitchReason::WaitMbx => "wait_mbx",
             SwitchReason::Paused => "paused",
             SwitchReason::Killed => "killed",
+            SwitchReason::Returned => "returned",
             SwitchReason::Fault => "fault",
         }
     }

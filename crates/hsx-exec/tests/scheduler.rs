@@ -486,3 +486,28 @@ fn minimal_build_has_no_debugger() {
     );
     assert_eq!(ex.set_trace_capacity(100), 0);
 }
+
+#[test]
+fn scheduler_event_after_a_return_says_returned() {
+    let (mut ex, _c) = exec();
+    let a = load(&mut ex, &count_to(2), &[]);
+    let b = load(&mut ex, &spin(), &[]);
+    ex.sched(a, Some(100), None).unwrap();
+    ex.step(1); // a runs and stays current
+    ex.drain_events();
+    ex.step(20); // a returns within its slice; b is next
+    assert_eq!(ex.state(a).unwrap(), TaskState::Returned);
+    let s: Vec<_> = ex
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Scheduler(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!((s[0].prev_pid, s[0].next_pid), (a, Some(b)));
+    assert_eq!(s[0].reason, SwitchReason::Returned);
+    assert_eq!(s[0].reason.as_str(), "returned");
+    assert_eq!(s[0].post_state, Some(TaskState::Returned));
+}

@@ -44,7 +44,8 @@ pub const RETENTION_MS: u64 = 5000;
 pub const WARNING_QUEUE_CAP: usize = 64;
 
 /// Event types that exist (protocol.md §4.5, plus `fault`, `stdout`, `stderr` from
-/// design.md §4). A filter naming anything else is `unsupported_category`.
+/// design.md §4 and `can_tx` for CAN frames sent through the HAL). A filter naming anything
+/// else is `unsupported_category`.
 pub const KNOWN_CATEGORIES: &[&str] = &[
     "task_state",
     "scheduler",
@@ -55,6 +56,7 @@ pub const KNOWN_CATEGORIES: &[&str] = &[
     "fault",
     "stdout",
     "stderr",
+    "can_tx",
     "debug_stop",
     "vm_error",
     "sleep_request",

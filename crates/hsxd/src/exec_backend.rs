@@ -5,14 +5,15 @@
 //! the [`EventBus`] under the protocol's type names (protocol.md §4.5). The auto clock is a
 //! tokio task started by [`ExecBackend::start`] and stopped by [`Backend::shutdown`].
 
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use hsx_exec::event::{BreakReason, DebugBreak, EventKind, Warning};
-use hsx_exec::mailbox::{MailboxEvent, StdioStream};
-use hsx_exec::values::{ListFilter, PoolStats, f16_to_f64};
+use hsx_exec::mailbox::{ExhaustedReason, MailboxEvent, StdioStream, TargetKey};
+use hsx_exec::values::{ListFilter, PoolStats, ValEvent, f16_to_f64};
 use hsx_exec::{
     Backends, Clock, ExecConfig, ExecError, Executive, LoadOptions, Reg, StateReason, StopReason,
     TaskInfo, TaskState,
@@ -31,7 +32,9 @@ use crate::exec_bridge::{
 };
 use crate::exec_bridge::{DisasmArgs, SymOp, SymbolsArgs, TraceOp, WatchOp};
 use crate::exec_bridge::{FanoutArgs, FanoutScope};
-use crate::exec_debug::{DebugState, prepare_load_symbols, symbol_warnings};
+use crate::exec_debug::{
+    DebugState, changed_reg_names, mem_access_json, prepare_load_symbols, symbol_warnings,
+};
 use crate::task_output::{Stream, TaskOutput};
 
 /// Most instructions one lock hold of the auto clock may run at rate 0, so RPCs are never
@@ -41,6 +44,10 @@ const AUTO_BATCH_MAX: u64 = 10_000;
 const IDLE_WAIT: Duration = Duration::from_millis(50);
 /// Shortest wait when nothing can run.
 const MIN_WAIT: Duration = Duration::from_millis(1);
+/// Scheduler switches kept for `sched` (protocol.md §5.4).
+const SCHED_TRACE_CAP: usize = 256;
+/// Scheduler switches shown in `info.scheduler.trace`.
+const INFO_SCHED_TRACE: usize = 32;
 
 /// The executive's clock in the daemon: milliseconds since an `Instant`, from the
 /// monotonic system clock.
@@ -103,6 +110,11 @@ struct Shared {
     /// Symbols, disassembly cache, watches and trace settings (§2.4). Taken only after
     /// `exec`, or alone, never the other way round.
     dbg: Mutex<DebugState>,
+    /// The last [`SCHED_TRACE_CAP`] scheduler switches as `sched` trace entries.
+    sched_trace: Mutex<VecDeque<Value>>,
+    /// Each task's stdout/stderr handles, as opened at load: they identify the executive's
+    /// own stdio drains after the task's handles are gone (it ended in the same batch).
+    stdio_handles: Mutex<HashMap<u32, (u32, u32)>>,
 }
 
 /// A [`Backend`] over an in-process executive with a real-time clock.
@@ -149,6 +161,8 @@ impl ExecBackend {
                 output: Mutex::new(TaskOutput::new()),
                 log: Mutex::new(Dmesg::new()),
                 dbg: Mutex::new(DebugState::default()),
+                sched_trace: Mutex::new(VecDeque::new()),
+                stdio_handles: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -201,17 +215,32 @@ impl ExecBackend {
         lock(&self.shared.clock).to_json()
     }
 
+    /// The last `limit` scheduler switches (all with `None`), oldest first.
+    fn sched_trace(&self, limit: Option<usize>) -> Vec<Value> {
+        let ring = lock(&self.shared.sched_trace);
+        let skip = limit.map_or(0, |l| ring.len().saturating_sub(l));
+        ring.iter().skip(skip).cloned().collect()
+    }
+
     fn info_object(&self, exec: &Executive, with_clock: bool) -> Value {
         let tasks = exec.tasks();
         let current = exec.current_pid();
         let cur = current.and_then(|p| tasks.iter().find(|t| t.pid == p));
         let mut counters = Map::new();
+        let mut mailbox_counters = Map::new();
         for t in &tasks {
             counters.insert(
                 t.pid.to_string(),
                 json!({"step": t.counters.step, "rotate": t.counters.rotate}),
             );
+            let mc = exec.mailbox_counters(t.pid);
+            mailbox_counters.insert(
+                t.pid.to_string(),
+                json!({"MAILBOX_STEP": mc.step, "MAILBOX_WAKE": mc.wake,
+                       "MAILBOX_TIMEOUT": mc.timeout}),
+            );
         }
+        let trace = self.sched_trace(Some(INFO_SCHED_TRACE));
         let mut info = json!({
             "loaded": !tasks.is_empty(),
             "program": cur.and_then(|t| t.filepath.clone()),
@@ -223,7 +252,8 @@ impl ExecBackend {
             "current_pid": current,
             "active_context": cur.map(context_json),
             "tasks": tasks.iter().map(vm_task_json).collect::<Vec<_>>(),
-            "scheduler": {"trace": [], "counters": counters, "mailbox_counters": {}},
+            "scheduler": {"trace": trace, "counters": counters,
+                          "mailbox_counters": mailbox_counters},
         });
         if with_clock && let Value::Object(m) = &mut info {
             let clock = self.clock_json();
@@ -248,6 +278,13 @@ fn task_json(t: &TaskInfo) -> Value {
         }
         if !t.breakpoints.is_empty() {
             m.insert("breakpoints".into(), json!(t.breakpoints));
+        }
+        // design.md §4 item 1: a faulted task shows what stopped it.
+        if let Some(f) = t.fault {
+            m.insert(
+                "fault".into(),
+                json!({"code": f.code, "name": f.name, "pc": f.pc}),
+            );
         }
     }
     v
@@ -354,14 +391,14 @@ fn debug_break_data(b: &DebugBreak) -> Value {
 fn mailbox_data(m: &MailboxEvent) -> Value {
     match m {
         MailboxEvent::Send {
+            pid,
             descriptor,
             handle,
             length,
             flags,
             channel,
-            ..
         } => json!({"descriptor": descriptor, "handle": handle, "length": length,
-                    "flags": flags, "channel": channel}),
+                    "flags": flags, "channel": channel, "src_pid": pid}),
         MailboxEvent::Recv {
             descriptor,
             handle,
@@ -393,9 +430,174 @@ fn mailbox_data(m: &MailboxEvent) -> Value {
                     "length": length, "flags": flags, "channel": channel, "src_pid": src_pid}),
         MailboxEvent::Timeout {
             descriptor, handle, ..
-        } => json!({"descriptor": descriptor, "handle": handle}),
-        // The rarer kinds carry their fields as text until they get a typed mapping.
-        other => json!({"detail": format!("{other:?}")}),
+        } => json!({"descriptor": descriptor, "handle": handle,
+                    "status": hsx_exec::status::mbx::TIMEOUT, "length": 0}),
+        MailboxEvent::Overrun {
+            pid,
+            descriptor,
+            dropped_seq,
+            dropped_length,
+            dropped_flags,
+            channel,
+            reason,
+            queue_depth,
+        } => json!({"pid": pid, "descriptor": descriptor, "dropped_seq": dropped_seq,
+                    "dropped_length": dropped_length, "dropped_flags": dropped_flags,
+                    "channel": channel, "reason": reason.as_str(), "queue_depth": queue_depth}),
+        MailboxEvent::Backpressure {
+            descriptor,
+            policy,
+            capacity,
+            bytes_used,
+            requested,
+            tap,
+            limit,
+        } => {
+            let mut d = json!({"descriptor": descriptor, "policy": policy.as_str(),
+                               "capacity": capacity, "bytes_used": bytes_used,
+                               "requested": requested});
+            if let (Some((tap_pid, tap_handle)), Value::Object(m)) = (tap, &mut d) {
+                m.insert("tap_pid".into(), json!(tap_pid));
+                m.insert("tap_handle".into(), json!(tap_handle));
+                m.insert("limit".into(), json!(limit));
+            }
+            d
+        }
+        MailboxEvent::Exhausted {
+            reason,
+            pid,
+            limit,
+            target,
+        } => {
+            let mut d = json!({"reason": reason.as_str(), "pid": pid});
+            if let Value::Object(m) = &mut d {
+                match reason {
+                    ExhaustedReason::DescriptorPoolFull => {
+                        m.insert("max_descriptors".into(), json!(limit));
+                        m.insert("target".into(), json!(target));
+                        // The reference names the refused descriptor by its parts.
+                        let key = target
+                            .as_deref()
+                            .and_then(|t| TargetKey::parse(pid.unwrap_or(HOST_PID), t).ok());
+                        if let Some(k) = key {
+                            m.insert("namespace".into(), json!(k.namespace.code()));
+                            m.insert("name".into(), json!(k.name));
+                            m.insert("owner".into(), json!(k.owner));
+                        }
+                    }
+                    ExhaustedReason::HandleLimit => {
+                        m.insert("handle_limit".into(), json!(limit));
+                        // Raised when the task already holds `limit` handles.
+                        m.insert("handles".into(), json!(limit));
+                    }
+                }
+            }
+            d
+        }
+        MailboxEvent::Error { pid, fn_id, status } => {
+            json!({"pid": pid, "fn": fn_id, "fn_name": mailbox_fn_name(*fn_id),
+                    "status": status, "error": mailbox_status_name(*status)})
+        }
+    }
+}
+
+/// The SVC function name of a mailbox function number (module 5).
+fn mailbox_fn_name(fn_id: u8) -> &'static str {
+    use hsx_exec::mailbox::func;
+    match fn_id {
+        func::OPEN => "open",
+        func::BIND => "bind",
+        func::SEND => "send",
+        func::RECV => "recv",
+        func::PEEK => "peek",
+        func::TAP => "tap",
+        func::CLOSE => "close",
+        _ => "unknown",
+    }
+}
+
+/// The `HSX_MBX_STATUS_*` name of a mailbox status code, lower case.
+fn mailbox_status_name(status: u16) -> &'static str {
+    use hsx_exec::status::mbx;
+    match status {
+        mbx::OK => "ok",
+        mbx::WOULDBLOCK => "would_block",
+        mbx::INVALID_HANDLE => "invalid_handle",
+        mbx::NO_DATA => "no_data",
+        mbx::MSG_TOO_LARGE => "msg_too_large",
+        mbx::NO_DESCRIPTOR => "no_descriptor",
+        mbx::TIMEOUT => "timeout",
+        mbx::INTERNAL_ERROR => "internal_error",
+        _ => "unknown_status",
+    }
+}
+
+/// `value_*`/`cmd_*` event data (protocol.md §4.5): the OID also split into group and
+/// member id, values as f16 bits and as numbers.
+fn value_event_data(v: &ValEvent) -> Value {
+    let split = |oid: u16| (oid >> 8, oid & 0xFF);
+    match v {
+        ValEvent::ValueRegistered {
+            pid,
+            caller_pid,
+            oid,
+            flags,
+            auth_level,
+            desc_head,
+        } => {
+            let (g, id) = split(*oid);
+            json!({"pid": pid, "owner_pid": pid, "caller_pid": caller_pid, "oid": oid,
+                   "group_id": g, "value_id": id, "flags": flags, "auth_level": auth_level,
+                   "desc_head": desc_head})
+        }
+        ValEvent::ValueChanged {
+            pid,
+            caller_pid,
+            oid,
+            old_f16,
+            new_f16,
+            flags,
+            auth_level,
+        } => {
+            let (g, id) = split(*oid);
+            json!({"pid": pid, "owner_pid": pid, "caller_pid": caller_pid, "oid": oid,
+                   "group_id": g, "value_id": id, "old_f16": old_f16, "new_f16": new_f16,
+                   "old_value": f16_to_f64(*old_f16), "new_value": f16_to_f64(*new_f16),
+                   "flags": flags, "auth_level": auth_level})
+        }
+        ValEvent::CmdRegistered {
+            pid,
+            oid,
+            flags,
+            auth_level,
+            desc_head,
+        } => {
+            let (g, id) = split(*oid);
+            json!({"pid": pid, "owner_pid": pid, "caller_pid": pid, "oid": oid,
+                   "group_id": g, "cmd_id": id, "flags": flags, "auth_level": auth_level,
+                   "desc_head": desc_head})
+        }
+        ValEvent::CmdInvoked {
+            caller_pid,
+            owner_pid,
+            oid,
+            is_async,
+        } => {
+            let (g, id) = split(*oid);
+            json!({"caller_pid": caller_pid, "owner_pid": owner_pid, "oid": oid,
+                   "group_id": g, "cmd_id": id, "async": is_async})
+        }
+        ValEvent::CmdCompleted {
+            caller_pid,
+            owner_pid,
+            oid,
+            status,
+            result,
+        } => {
+            let (g, id) = split(*oid);
+            json!({"caller_pid": caller_pid, "owner_pid": owner_pid, "oid": oid,
+                   "group_id": g, "cmd_id": id, "status": status, "result": result})
+        }
     }
 }
 
@@ -457,16 +659,25 @@ fn event_data(kind: &EventKind) -> Value {
             "executed": s.executed,
         }),
         EventKind::TraceStep(r) => {
-            let changed: Vec<u8> = r.changed_regs().collect();
-            json!({
+            let mut d = json!({
                 "pc": r.pc,
                 "next_pc": r.next_pc,
                 "opcode": r.opcode,
                 "flags": r.flags,
                 "regs": r.regs,
                 "steps": r.steps,
-                "changed_regs": changed,
-            })
+            });
+            // Same names and same rule as the `hsx.trace/1` record of this instruction.
+            let names = changed_reg_names(r.changed);
+            if let Value::Object(m) = &mut d {
+                if !names.is_empty() {
+                    m.insert("changed_regs".into(), json!(names));
+                }
+                if let Some(a) = &r.mem_access {
+                    m.insert("mem_access".into(), mem_access_json(a));
+                }
+            }
+            d
         }
         EventKind::DebugBreak(b) => debug_break_data(b),
         EventKind::WatchUpdate(w) => json!({
@@ -484,7 +695,7 @@ fn event_data(kind: &EventKind) -> Value {
         EventKind::Fault(f) => json!({"code": f.code, "name": f.name, "pc": f.pc}),
         EventKind::CanTx { id, data } => json!({"id": id, "data": hex(data)}),
         EventKind::Mailbox(m) => mailbox_data(m),
-        EventKind::Value(v) => json!({"detail": format!("{v:?}")}),
+        EventKind::Value(v) => value_event_data(v),
         EventKind::Warning(w) => match w {
             Warning::EventDropped { dropped, first_seq } => json!({
                 "reason": w.as_str(), "drops": dropped, "dropped_seq": first_seq,
@@ -518,6 +729,20 @@ fn publish_events(shared: &Shared, exec: &mut Executive) -> Vec<Value> {
     let mut task_ended = false;
     for ev in evs {
         let name = ev.kind.name();
+        match &ev.kind {
+            EventKind::Scheduler(sw) => record_switch(shared, ev.ts_ms, sw),
+            EventKind::Mailbox(MailboxEvent::Recv {
+                pid,
+                descriptor,
+                handle,
+                length: 0,
+                ..
+            }) if is_stdio_drain(shared, exec, *pid, *descriptor, *handle) => continue,
+            EventKind::TaskState {
+                new_state, reason, ..
+            } => note_stdio_handles(shared, exec, ev.pid, *new_state, *reason),
+            _ => {}
+        }
         if !watched && matches!(ev.kind, EventKind::TraceStep(_) | EventKind::Scheduler(_)) {
             continue;
         }
@@ -560,6 +785,71 @@ fn publish_events(shared: &Shared, exec: &mut Executive) -> Vec<Value> {
         lock(&shared.output).prune(|p| task_can_write(exec, p));
     }
     embedded
+}
+
+/// Keeps a `sched` trace entry for a scheduler switch (`ts` in monotonic seconds, as the
+/// reference's trace).
+fn record_switch(shared: &Shared, ts_ms: u64, sw: &hsx_exec::event::SchedulerSwitch) {
+    let entry = json!({
+        "event": "rotate",
+        "ts": ts_ms as f64 / 1000.0,
+        "pid": sw.next_pid,
+        "prev_pid": sw.prev_pid,
+        "reason": sw.reason.as_str(),
+        "executed": sw.executed,
+    });
+    let mut ring = lock(&shared.sched_trace);
+    if ring.len() >= SCHED_TRACE_CAP {
+        ring.pop_front();
+    }
+    ring.push_back(entry);
+}
+
+/// Remembers a new task's stdout/stderr handles, and forgets them once it is gone.
+fn note_stdio_handles(
+    shared: &Shared,
+    exec: &Executive,
+    pid: Option<u32>,
+    new_state: TaskState,
+    reason: StateReason,
+) {
+    let Some(pid) = pid else { return };
+    let mut cache = lock(&shared.stdio_handles);
+    if reason == StateReason::Loaded {
+        if let Some(h) = exec.mailboxes().stdio_handles(pid) {
+            cache.insert(pid, (h.stdout, h.stderr));
+        }
+    } else if matches!(new_state, TaskState::Terminated | TaskState::Killed) {
+        cache.remove(&pid);
+    }
+}
+
+/// Whether a zero-length `mailbox_recv` is the daemon emptying a stdout/stderr mailbox,
+/// not a guest reading: the executive drains with the owner's own stdio handle right after
+/// a write (its bytes already went out as a `stdout`/`stderr` event), and `listen` drains
+/// as the host (PID 0). Both read with a zero-byte buffer, hence the length.
+fn is_stdio_drain(
+    shared: &Shared,
+    exec: &Executive,
+    pid: u32,
+    descriptor: u32,
+    handle: u32,
+) -> bool {
+    if pid == HOST_PID {
+        return exec
+            .mailboxes()
+            .descriptor_info(descriptor)
+            .is_some_and(|d| {
+                d.namespace == hsx_exec::mailbox::Namespace::Svc
+                    && matches!(d.name.as_str(), "stdio.out" | "stdio.err")
+            });
+    }
+    let live = exec
+        .mailboxes()
+        .stdio_handles(pid)
+        .map(|h| (h.stdout, h.stderr));
+    let known = live.or_else(|| lock(&shared.stdio_handles).get(&pid).copied());
+    known.is_some_and(|(out, err)| handle == out || handle == err)
 }
 
 /// Whether a task in state `s` can still run (and write output).
@@ -1072,6 +1362,36 @@ impl Backend for ExecBackend {
         *lock(&self.shared.log) = log;
     }
 
+    /// The executive is in-process, so restarting "the VM" resets it in place: the clock
+    /// stops, every task is killed (each gets its `task_state` → `terminated`), and the
+    /// daemon's per-task state (symbols, watches, output, scheduler trace) goes with them.
+    /// Clock settings, sessions, PID locks and the event sequence stay; PIDs keep counting.
+    fn restart_vm(&self) -> BackendResult<()> {
+        self.stop_clock();
+        let mut exec = self.exec();
+        let mut pids = exec.pids();
+        pids.sort_unstable();
+        for &pid in &pids {
+            // A task that has just ended is still in the table; kill removes it either way.
+            let _ = exec.kill(pid);
+        }
+        self.publish_pending(&mut exec);
+        {
+            let mut dbg = lock(&self.shared.dbg);
+            for &pid in &pids {
+                dbg.forget_pid(pid);
+            }
+        }
+        *lock(&self.shared.output) = TaskOutput::new();
+        lock(&self.shared.sched_trace).clear();
+        lock(&self.shared.stdio_handles).clear();
+        drop(exec);
+        let ts = self.shared.bus.with_hub(|_, now| now);
+        lock(&self.shared.log).log(ts, "info", "vm restarted", json!({"killed": pids}));
+        self.shared.wake.notify_waiters();
+        Ok(())
+    }
+
     fn shutdown(&self) {
         self.stop_clock();
         self.shared.stopping.store(true, Ordering::Release);
@@ -1100,14 +1420,26 @@ impl Backend for ExecBackend {
 
     fn step(&self, args: &StepArgs) -> BackendResult {
         let step_size = lock(&self.shared.clock).step_size.max(1);
-        let n = args.steps.unwrap_or(step_size);
         let mut exec = self.exec();
-        let summary = match args.pid {
-            Some(pid) => exec.step_pid(pid, n),
-            None => Ok(exec.step(n)),
+        let source_pid = args
+            .source_only
+            .then(|| {
+                args.pid
+                    .or_else(|| exec.current_pid())
+                    .or_else(|| exec.next_pid())
+            })
+            .flatten();
+        let (summary, events, extra) = if let Some(pid) = source_pid {
+            self.source_step(&mut exec, pid, args.steps.unwrap_or(1))?
+        } else {
+            let n = args.steps.unwrap_or(step_size);
+            let summary = match args.pid {
+                Some(pid) => exec.step_pid(pid, n),
+                None => Ok(exec.step(n)),
+            };
+            let events = self.publish_pending(&mut exec);
+            (summary.map_err(exec_err)?, events, Map::new())
         };
-        let events = self.publish_pending(&mut exec);
-        let summary = summary.map_err(exec_err)?;
         let last = summary.last_pid.and_then(|p| exec.task(p).ok());
         let next_pid = exec.next_pid();
         drop(exec);
@@ -1125,7 +1457,7 @@ impl Backend for ExecBackend {
                 .as_ref()
                 .is_some_and(|t| matches!(t.state, TaskState::Running | TaskState::Ready));
         let paused = hit || last.as_ref().is_some_and(|t| t.state == TaskState::Paused);
-        Ok(json!({
+        let mut result = json!({
             "executed": summary.executed,
             "running": running,
             "pc": last.as_ref().map(|t| t.pc),
@@ -1137,7 +1469,11 @@ impl Backend for ExecBackend {
             "current_pid": summary.last_pid,
             "next_pid": next_pid,
             "debug_event": summary.debug_break.as_ref().map(debug_break_data),
-        }))
+        });
+        if let Value::Object(m) = &mut result {
+            m.extend(extra);
+        }
+        Ok(result)
     }
 
     fn clock_status(&self) -> BackendResult {
@@ -1188,7 +1524,6 @@ impl Backend for ExecBackend {
     }
 
     fn sched_stats(&self, limit: Option<usize>) -> BackendResult {
-        let _ = limit;
         let exec = self.exec();
         let mut counters = Map::new();
         for t in exec.tasks() {
@@ -1197,7 +1532,8 @@ impl Backend for ExecBackend {
                 json!({"step": t.counters.step, "rotate": t.counters.rotate}),
             );
         }
-        Ok(json!({"counters": counters, "trace": []}))
+        drop(exec);
+        Ok(json!({"counters": counters, "trace": self.sched_trace(limit)}))
     }
 
     fn dumpregs(&self, pid: u32) -> BackendResult {
@@ -1236,6 +1572,10 @@ impl Backend for ExecBackend {
         exec.reg_set(pid, r, value).map_err(exec_err)?;
         let value = exec.reg_get(pid, r).map_err(exec_err)?;
         Ok(RegValue { pid, value })
+    }
+
+    fn current_pid(&self) -> Option<u32> {
+        self.exec().current_pid()
     }
 
     fn breakpoints(&self, pid: u32, op: BpOp) -> BackendResult<Vec<u32>> {
@@ -1279,6 +1619,11 @@ impl Backend for ExecBackend {
 
     fn sym(&self, pid: u32, op: &SymOp) -> BackendResult {
         let SymOp::Load { path } = op else {
+            // As `symbols`, `stack` and the rest: a PID that names no task is an error.
+            let exec = self.exec();
+            if !exec.has_task(pid) {
+                return Err(BackendError::UnknownPid(pid));
+            }
             return Ok(lock(&self.shared.dbg).sym(pid, op));
         };
         let program = self.exec().task(pid).map_err(exec_err)?.filepath;
@@ -1621,7 +1966,117 @@ struct ReloadSymbols {
     loaded: Arc<LoadedSymbols>,
 }
 
+/// Most instructions one source-level `step` may run (all lines together), so a line
+/// that loops forever cannot hold the executive.
+const SOURCE_STEP_MAX: u64 = 10_000;
+
+/// A source position as `step` reports it.
+fn source_pos_json(pos: Option<&(Option<String>, u32)>) -> Value {
+    pos.map_or(
+        Value::Null,
+        |(file, line)| json!({"file": file, "line": line}),
+    )
+}
+
 impl ExecBackend {
+    /// `step` with `source_only`: runs task `pid` one instruction at a time until its PC
+    /// maps to another source line than where it started (`line_for_pc`), `lines` times.
+    /// It also stops at a debug break, on arriving at a breakpoint address, when the task
+    /// can no longer run, or after [`SOURCE_STEP_MAX`] instructions. Without a line table
+    /// it steps `lines` instructions and says so in `warnings`. The extra `source` key
+    /// tells where it started and ended and why it stopped.
+    fn source_step(
+        &self,
+        exec: &mut Executive,
+        pid: u32,
+        lines: u64,
+    ) -> BackendResult<(hsx_exec::StepSummary, Vec<Value>, Map<String, Value>)> {
+        let syms = lock(&self.shared.dbg).symbols.get(pid).cloned();
+        let line_at = |pc: u32| {
+            syms.as_ref()?
+                .table
+                .line_for_pc(pc)
+                .map(|l| (l.file.map(str::to_string), l.line))
+        };
+        let mut extra = Map::new();
+        // `line_for_pc` takes the last entry at or below the PC: none at the top means
+        // the table has no lines at all.
+        if line_at(u32::MAX).is_none() {
+            let r = exec.step_pid(pid, lines.clamp(1, SOURCE_STEP_MAX));
+            let events = self.publish_pending(exec);
+            let s = r.map_err(exec_err)?;
+            extra.insert(
+                "warnings".into(),
+                json!([format!(
+                    "source_step_unavailable:no line table for pid {pid}; stepped by instruction"
+                )]),
+            );
+            return Ok((s, events, extra));
+        }
+        let breakpoints = exec.bp_list(pid).map_err(exec_err)?;
+        let pc_of = |exec: &Executive| exec.reg_get(pid, Reg::Pc).map_err(exec_err);
+        let from = line_at(pc_of(exec)?);
+        let mut events = Vec::new();
+        let mut executed = 0u64;
+        let mut last: Option<hsx_exec::StepSummary> = None;
+        let mut done = 0u64;
+        let mut stop = "line";
+        let mut first = true;
+        'lines: while done < lines {
+            let start = line_at(pc_of(exec)?);
+            loop {
+                if executed >= SOURCE_STEP_MAX {
+                    stop = "limit";
+                    break 'lines;
+                }
+                // The first instruction steps over a breakpoint under the PC; arriving at
+                // one later ends the step there, as a debugger expects.
+                if !first && breakpoints.contains(&pc_of(exec)?) {
+                    stop = "breakpoint";
+                    break 'lines;
+                }
+                first = false;
+                let r = exec.step_pid(pid, 1);
+                events.extend(self.publish_pending(exec));
+                let s = r.map_err(exec_err)?;
+                executed += s.executed;
+                last = Some(s);
+                if s.debug_break.is_some() {
+                    stop = "debug_break";
+                    break 'lines;
+                }
+                let steppable = exec.state(pid).is_ok_and(|st| {
+                    matches!(
+                        st,
+                        TaskState::Running | TaskState::Ready | TaskState::Paused
+                    )
+                });
+                if s.executed == 0 || !steppable {
+                    stop = "not_running";
+                    break 'lines;
+                }
+                if line_at(pc_of(exec)?) != start {
+                    break;
+                }
+            }
+            done += 1;
+        }
+        let to = exec.reg_get(pid, Reg::Pc).ok().and_then(&line_at);
+        extra.insert(
+            "source".into(),
+            json!({"from": source_pos_json(from.as_ref()), "to": source_pos_json(to.as_ref()),
+                   "lines": done, "stop": stop}),
+        );
+        let summary = hsx_exec::StepSummary {
+            executed,
+            last_pid: Some(pid),
+            next_pid: exec.next_pid(),
+            stop: last.map_or(StopReason::Budget, |s| s.stop),
+            debug_break: last.and_then(|s| s.debug_break),
+        };
+        Ok((summary, events, extra))
+    }
+
     /// Installs the symbols of a freshly loaded task (see [`prepare_load_symbols`]) and
     /// answers the §2.1.1 `symbols` status.
     fn load_symbols(
@@ -1700,6 +2155,63 @@ mod tests {
             json!({"text": "hi\n"})
         );
         assert_eq!(hex(&[0xde, 0xad, 0x01]), "dead01");
+    }
+
+    #[test]
+    fn rare_mailbox_events_map_to_fields() {
+        use hsx_exec::mailbox::{BackpressurePolicy, OverrunReason};
+        let overrun = MailboxEvent::Overrun {
+            pid: 2,
+            descriptor: 7,
+            dropped_seq: 11,
+            dropped_length: 5,
+            dropped_flags: 1,
+            channel: 3,
+            reason: OverrunReason::FanoutDrop,
+            queue_depth: 4,
+        };
+        assert_eq!(
+            mailbox_data(&overrun),
+            json!({"pid": 2, "descriptor": 7, "dropped_seq": 11, "dropped_length": 5,
+                   "dropped_flags": 1, "channel": 3, "reason": "fanout_drop", "queue_depth": 4})
+        );
+        let tap = MailboxEvent::Backpressure {
+            descriptor: 7,
+            policy: BackpressurePolicy::TapRateLimit,
+            capacity: 64,
+            bytes_used: 10,
+            requested: 0,
+            tap: Some((3, 9)),
+            limit: 5,
+        };
+        assert_eq!(
+            mailbox_data(&tap),
+            json!({"descriptor": 7, "policy": "tap_rate_limit", "capacity": 64,
+                   "bytes_used": 10, "requested": 0, "tap_pid": 3, "tap_handle": 9, "limit": 5})
+        );
+        let pool = MailboxEvent::Exhausted {
+            reason: ExhaustedReason::DescriptorPoolFull,
+            pid: None,
+            limit: 256,
+            target: Some("app:demo@4".into()),
+        };
+        assert_eq!(
+            mailbox_data(&pool),
+            json!({"reason": "descriptor_pool_full", "pid": null, "max_descriptors": 256,
+                   "target": "app:demo@4", "namespace": 2, "name": "demo", "owner": 4})
+        );
+        let done = EventKind::Value(ValEvent::CmdCompleted {
+            caller_pid: 0,
+            owner_pid: 2,
+            oid: 0x0203,
+            status: 0,
+            result: Some(9),
+        });
+        assert_eq!(
+            event_data(&done),
+            json!({"caller_pid": 0, "owner_pid": 2, "oid": 0x0203, "group_id": 2,
+                   "cmd_id": 3, "status": 0, "result": 9})
+        );
     }
 
     #[test]

@@ -166,6 +166,11 @@ pub trait Backend: Send + Sync + 'static {
     fn reg_set(&self, pid: Option<u32>, reg: RegId, value: u32) -> BackendResult<RegValue> {
         unsupported("reg.set")
     }
+    /// The task `reg.get`/`reg.set` address when the request names none (the current
+    /// task), so its PID lock can be checked; `None` when there is none.
+    fn current_pid(&self) -> Option<u32> {
+        None
+    }
 
     // ---- debugger (cmd/debug.rs, cmd/symbols.rs, cmd/trace.rs, §2.4) ----
 

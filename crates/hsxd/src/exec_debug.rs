@@ -87,7 +87,7 @@ fn reg_bit(name: &str) -> Option<u32> {
         .map(|i| 1u32 << i)
 }
 
-fn mem_access_json(a: &MemAccessRecord) -> Value {
+pub(crate) fn mem_access_json(a: &MemAccessRecord) -> Value {
     json!({"op": a.op.as_str(), "address": a.address, "width": a.width, "value": a.value})
 }
 

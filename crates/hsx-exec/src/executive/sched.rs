@@ -364,9 +364,8 @@ impl Executive {
         let post = self.pids.get(&prev_pid).and_then(|&s| self.rec(s));
         let post_state = post.map(|r| r.state);
         let reason = match post_state {
-            None | Some(TaskState::Returned | TaskState::Terminated | TaskState::Killed) => {
-                SwitchReason::Killed
-            }
+            None | Some(TaskState::Terminated | TaskState::Killed) => SwitchReason::Killed,
+            Some(TaskState::Returned) => SwitchReason::Returned,
             Some(TaskState::Faulted) => SwitchReason::Fault,
             Some(TaskState::Sleeping) => SwitchReason::Sleep,
             Some(TaskState::WaitMbx) => SwitchReason::WaitMbx,

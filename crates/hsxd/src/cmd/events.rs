@@ -23,8 +23,15 @@ pub struct SubscribeArgs {
 }
 
 pub(crate) fn parse_subscribe(obj: &Obj) -> Result<Command, ProtoError> {
-    let Some(Value::Object(filters)) = field(obj, "filters") else {
-        return Ok(Command::EventsSubscribe(SubscribeArgs::default()));
+    let filters = match field(obj, "filters") {
+        None => return Ok(Command::EventsSubscribe(SubscribeArgs::default())),
+        Some(Value::Object(f)) => f,
+        // A list or a string is a client mistake; streaming everything would hide it.
+        Some(_) => {
+            return Err(ProtoError::msg(
+                "invalid_filters:filters must be an object or null",
+            ));
+        }
     };
     let pids = match field(filters, "pid") {
         None => None,

@@ -248,10 +248,13 @@ pub(crate) fn reg_get(ctx: &Ctx<'_>, a: RegGetArgs) -> Result<Outcome, ProtoErro
 }
 
 pub(crate) fn reg_set(ctx: &Ctx<'_>, a: RegSetArgs) -> Result<Outcome, ProtoError> {
-    if let Some(pid) = a.pid {
+    // Without a pid the write goes to the current task: check that task's lock, and write
+    // to exactly the task checked even if the scheduler moves on meanwhile.
+    let pid = a.pid.or_else(|| ctx.backend().current_pid());
+    if let Some(pid) = pid {
         ctx.check_pid(pid)?;
     }
-    let r = ctx.backend().reg_set(a.pid, a.reg, a.value)?;
+    let r = ctx.backend().reg_set(pid, a.reg, a.value)?;
     Ok(reg_reply(r, a.reg))
 }
 
