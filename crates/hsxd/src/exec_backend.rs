@@ -931,7 +931,56 @@ fn run_mode(c: &ClockStatus) -> &'static str {
 }
 
 /// The auto clock: runs batches while the clock is started, sleeps otherwise.
+/// Paces the auto clock at a fixed rate: ticks are owed by elapsed time since an anchor, so
+/// timer granularity (a sleep of "1 ms" often takes longer) does not slow the clock down —
+/// a late turn runs the ticks it missed.
+struct Pace {
+    anchor: Instant,
+    rate: f64,
+    ticks_done: u64,
+}
+
+impl Pace {
+    /// Most ticks one turn may catch up; beyond that (e.g. after the tasks were blocked for
+    /// a while) the schedule restarts instead of bursting.
+    const MAX_CATCH_UP: u64 = 1000;
+
+    /// Ticks owed now (restarting the schedule if the rate changed or it fell far behind).
+    fn owed(pace: &mut Option<Pace>, rate: f64, now: Instant) -> u64 {
+        let p = match pace {
+            Some(p) if p.rate == rate => p,
+            _ => pace.insert(Pace {
+                anchor: now,
+                rate,
+                ticks_done: 0,
+            }),
+        };
+        let due = (now.duration_since(p.anchor).as_secs_f64() * rate) as u64 + 1;
+        let owed = due.saturating_sub(p.ticks_done);
+        if owed > Self::MAX_CATCH_UP {
+            *p = Pace {
+                anchor: now,
+                rate,
+                ticks_done: 0,
+            };
+            return 1;
+        }
+        owed
+    }
+
+    /// Time until the next tick is due.
+    /// Capped at one second so that a very low rate still notices a rate change or stop.
+    fn until_next(&self, now: Instant) -> Duration {
+        let next = Duration::try_from_secs_f64(self.ticks_done as f64 / self.rate)
+            .ok()
+            .and_then(|d| self.anchor.checked_add(d));
+        next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(now))
+            .min(Duration::from_secs(1))
+    }
+}
+
 async fn auto_loop(shared: Arc<Shared>) {
+    let mut pace: Option<Pace> = None;
     loop {
         if shared.stopping.load(Ordering::Acquire) {
             return;
@@ -941,13 +990,27 @@ async fn auto_loop(shared: Arc<Shared>) {
             (c.running, c.rate_hz, c.step_size.max(1))
         };
         if !running {
+            pace = None;
             // Woken by clock start or shutdown; the timeout guards against a missed wake.
             let _ = tokio::time::timeout(Duration::from_millis(200), shared.wake.notified()).await;
             continue;
         }
-        let turn_start = Instant::now();
+        let ticks = if rate > 0.0 {
+            let owed = Pace::owed(&mut pace, rate, Instant::now());
+            if owed == 0 {
+                let wait = pace
+                    .as_ref()
+                    .map_or(MIN_WAIT, |p| p.until_next(Instant::now()));
+                let _ = tokio::time::timeout(wait, shared.wake.notified()).await;
+                continue;
+            }
+            owed
+        } else {
+            pace = None;
+            1
+        };
         let budget = if rate > 0.0 {
-            step_size
+            step_size.saturating_mul(ticks)
         } else {
             step_size.max(AUTO_BATCH_MAX)
         };
@@ -996,9 +1059,9 @@ async fn auto_loop(shared: Arc<Shared>) {
                     ("idle", Some("idle"))
                 }
             };
-            if rate > 0.0 {
-                let period = Duration::from_secs_f64((1.0 / rate).min(3600.0));
-                wait = wait.max(period.saturating_sub(turn_start.elapsed()));
+            if let Some(p) = pace.as_mut() {
+                p.ticks_done += ticks;
+                wait = wait.max(p.until_next(Instant::now()));
             }
             c.mode = mode;
             c.throttle_reason = reason;
@@ -2132,6 +2195,49 @@ mod tests {
     use super::*;
     use hsx_exec::StateReason;
     use hsx_exec::event::StateDetails;
+
+    #[test]
+    fn pace_owes_ticks_by_elapsed_time_and_catches_up_late_turns() {
+        let t0 = Instant::now();
+        let mut pace = None;
+        // The first tick is due at once.
+        assert_eq!(Pace::owed(&mut pace, 1000.0, t0), 1);
+        if let Some(p) = pace.as_mut() {
+            p.ticks_done += 1;
+        }
+        // 10 ms later at 1 kHz, ten more ticks are due (a "1 ms" sleep that took 10 ms).
+        assert_eq!(
+            Pace::owed(&mut pace, 1000.0, t0 + Duration::from_millis(10)),
+            10
+        );
+        if let Some(p) = pace.as_mut() {
+            p.ticks_done += 10;
+        }
+        assert_eq!(
+            Pace::owed(&mut pace, 1000.0, t0 + Duration::from_millis(10)),
+            0
+        );
+        let wait = pace
+            .as_ref()
+            .map(|p| p.until_next(t0 + Duration::from_millis(10)))
+            .unwrap_or_default();
+        assert!(wait <= Duration::from_millis(1), "{wait:?}");
+        // Far behind: restart instead of bursting.
+        assert_eq!(
+            Pace::owed(&mut pace, 1000.0, t0 + Duration::from_secs(60)),
+            1
+        );
+        // A new rate restarts the schedule.
+        assert_eq!(Pace::owed(&mut pace, 5.0, t0 + Duration::from_secs(61)), 1);
+        // A tiny rate never panics and waits at most a second.
+        let mut slow = None;
+        assert_eq!(Pace::owed(&mut slow, 1e-300, t0), 1);
+        if let Some(p) = slow.as_mut() {
+            p.ticks_done += 1;
+        }
+        let w = slow.as_ref().map(|p| p.until_next(t0)).unwrap_or_default();
+        assert_eq!(w, Duration::from_secs(1));
+    }
 
     #[test]
     fn task_state_event_uses_wire_names() {
