@@ -1,7 +1,7 @@
 //! Load generator for the design.md §7 budgets of `hsxd`.
 //!
 //! ```text
-//! cargo run --release -p hsxd --example loadgen            # every phase, about 40 s
+//! cargo run --release -p hsxd --example loadgen            # every phase, about 45 s
 //! cargo run --release -p hsxd --example loadgen -- --phase rpc --secs 5
 //! cargo run --release -p hsxd --example loadgen -- --connect 127.0.0.1:9998 --phase rpc
 //! ```
@@ -111,6 +111,38 @@ msg:
     .ascii \"tick\\n\"
 msg_end:
 ";
+
+/// [`UART`] with a busy loop of about `3 * delay` instructions between writes, for a
+/// sustainable event rate.
+fn uart_delay(delay: u32) -> String {
+    format!(
+        "\
+.name \"uartd\"
+.entry main
+.text
+main:
+    LDI32 R4, msg
+    LDI32 R3, msg_end
+    SUB   R5, R3, R4
+    LDI   R8, 1
+    LDI   R9, {delay}
+again:
+    MOV   R1, R4
+    MOV   R2, R5
+    SVC   1, 1
+    LDI   R6, 0
+delay:
+    ADD   R6, R6, R8
+    CMP   R6, R9
+    JNZ   delay
+    JMP   again
+.data
+msg:
+    .ascii \"tick\\n\"
+msg_end:
+"
+    )
+}
 
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -442,7 +474,7 @@ fn rpc_phase(cli: &Cli, srt: &Runtime, crt: &Runtime, dir: &Path) -> anyhow::Res
 /// One event scenario, on a fresh in-process server.
 struct EventScenario {
     label: &'static str,
-    program: &'static str,
+    program: String,
     /// `filters.categories`, or every type.
     categories: Option<&'static [&'static str]>,
     /// `max_events` of the session.
@@ -487,7 +519,7 @@ fn event_scenario(
     sc: &EventScenario,
 ) -> anyhow::Result<()> {
     let name = format!("{}.mvasm", sc.label.split('/').next().unwrap_or("p"));
-    let program = write_program(dir, &name, sc.program)?;
+    let program = write_program(dir, &name, &sc.program)?;
     let server = start_server(srt)?;
     let addr = server.addr;
     let bus = server.bus.clone();
@@ -608,7 +640,7 @@ fn events_phase(cli: &Cli, srt: &Runtime, crt: &Runtime, dir: &Path) -> anyhow::
     let scenarios = [
         EventScenario {
             label: "uart/all types/ack",
-            program: UART,
+            program: UART.to_string(),
             categories: None,
             max_events: 2048,
             ack_every: 256,
@@ -616,7 +648,7 @@ fn events_phase(cli: &Cli, srt: &Runtime, crt: &Runtime, dir: &Path) -> anyhow::
         },
         EventScenario {
             label: "uart/stdout+warning/ack",
-            program: UART,
+            program: UART.to_string(),
             categories: Some(&["stdout", "warning"]),
             max_events: 2048,
             ack_every: 256,
@@ -624,15 +656,31 @@ fn events_phase(cli: &Cli, srt: &Runtime, crt: &Runtime, dir: &Path) -> anyhow::
         },
         EventScenario {
             label: "uart/all types/no ack",
-            program: UART,
+            program: UART.to_string(),
             categories: None,
             max_events: 256,
             ack_every: 0,
             trace: false,
         },
         EventScenario {
+            label: "uart-delay1000/all types/ack",
+            program: uart_delay(1000),
+            categories: None,
+            max_events: 2048,
+            ack_every: 256,
+            trace: false,
+        },
+        EventScenario {
+            label: "uart-delay100/all types/ack",
+            program: uart_delay(100),
+            categories: None,
+            max_events: 2048,
+            ack_every: 256,
+            trace: false,
+        },
+        EventScenario {
             label: "spin/trace on/ack",
-            program: SPIN,
+            program: SPIN.to_string(),
             categories: None,
             max_events: 2048,
             ack_every: 256,

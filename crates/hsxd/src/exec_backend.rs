@@ -40,6 +40,9 @@ use crate::task_output::{Stream, TaskOutput};
 /// Most instructions one lock hold of the auto clock may run at rate 0, so RPCs are never
 /// starved of the executive for long.
 const AUTO_BATCH_MAX: u64 = 10_000;
+/// The batch while someone subscribes to events: traced tasks produce about one event per
+/// instruction, and the executive's event queue (4096) must not overflow between drains.
+const AUTO_BATCH_SUBSCRIBED: u64 = 2_048;
 /// Longest wait of the auto loop when nothing can run (protocol.md §5.3: 1 ms to 50 ms).
 const IDLE_WAIT: Duration = Duration::from_millis(50);
 /// Shortest wait when nothing can run.
@@ -223,17 +226,25 @@ impl ExecBackend {
     }
 
     fn info_object(&self, exec: &Executive, with_clock: bool) -> Value {
-        let tasks = exec.tasks();
-        let current = exec.current_pid();
+        self.info_json(InfoSnap::take(exec), with_clock)
+    }
+
+    /// `info` built from a snapshot, outside the executive lock.
+    fn info_json(&self, snap: InfoSnap, with_clock: bool) -> Value {
+        let InfoSnap {
+            tasks,
+            current,
+            runnable,
+            mailbox,
+        } = snap;
         let cur = current.and_then(|p| tasks.iter().find(|t| t.pid == p));
         let mut counters = Map::new();
         let mut mailbox_counters = Map::new();
-        for t in &tasks {
+        for (t, mc) in tasks.iter().zip(&mailbox) {
             counters.insert(
                 t.pid.to_string(),
                 json!({"step": t.counters.step, "rotate": t.counters.rotate}),
             );
-            let mc = exec.mailbox_counters(t.pid);
             mailbox_counters.insert(
                 t.pid.to_string(),
                 json!({"MAILBOX_STEP": mc.step, "MAILBOX_WAKE": mc.wake,
@@ -244,23 +255,56 @@ impl ExecBackend {
         let mut info = json!({
             "loaded": !tasks.is_empty(),
             "program": cur.and_then(|t| t.filepath.clone()),
-            "running": exec.has_runnable(),
+            "running": runnable,
             "pc": cur.map(|t| t.pc),
             "attached": true,
             "paused": cur.is_some_and(|t| t.state == TaskState::Paused),
             "sleep_pending": cur.is_some_and(|t| t.sleep.is_some()),
             "current_pid": current,
-            "active_context": cur.map(context_json),
-            "tasks": tasks.iter().map(vm_task_json).collect::<Vec<_>>(),
-            "scheduler": {"trace": trace, "counters": counters,
-                          "mailbox_counters": mailbox_counters},
         });
+        // Inserted, not interpolated into `json!` (which deep-copies every `Value`).
+        if let Value::Object(m) = &mut info {
+            m.insert(
+                "active_context".into(),
+                cur.map_or(Value::Null, context_json),
+            );
+            m.insert(
+                "tasks".into(),
+                Value::Array(tasks.iter().map(vm_task_json).collect()),
+            );
+            let mut sched = Map::new();
+            sched.insert("trace".into(), Value::Array(trace));
+            sched.insert("counters".into(), Value::Object(counters));
+            sched.insert("mailbox_counters".into(), Value::Object(mailbox_counters));
+            m.insert("scheduler".into(), Value::Object(sched));
+        }
         if with_clock && let Value::Object(m) = &mut info {
             let clock = self.clock_json();
             m.insert("auto".into(), clock["running"].clone());
             m.insert("clock".into(), clock);
         }
         info
+    }
+}
+
+/// What `info` needs from the executive, copied out under its lock.
+struct InfoSnap {
+    tasks: Vec<TaskInfo>,
+    current: Option<u32>,
+    runnable: bool,
+    mailbox: Vec<hsx_exec::mailbox::PidCounters>,
+}
+
+impl InfoSnap {
+    fn take(exec: &Executive) -> Self {
+        let tasks = exec.tasks();
+        let mailbox = tasks.iter().map(|t| exec.mailbox_counters(t.pid)).collect();
+        Self {
+            current: exec.current_pid(),
+            runnable: exec.has_runnable(),
+            tasks,
+            mailbox,
+        }
     }
 }
 
@@ -1012,7 +1056,12 @@ async fn auto_loop(shared: Arc<Shared>) {
         let budget = if rate > 0.0 {
             step_size.saturating_mul(ticks)
         } else {
-            step_size.max(AUTO_BATCH_MAX)
+            let cap = if shared.bus.has_subscribers() {
+                AUTO_BATCH_SUBSCRIBED
+            } else {
+                AUTO_BATCH_MAX
+            };
+            step_size.max(cap)
         };
         let (summary, now_ms, any_tasks) = {
             let mut exec = lock(&shared.exec);
@@ -1245,10 +1294,13 @@ fn with_pid(mut v: Value, pid: Option<u32>) -> Value {
 
 impl Backend for ExecBackend {
     fn info(&self, pid: Option<u32>) -> BackendResult {
-        let exec = self.exec();
-        let mut info = self.info_object(&exec, true);
-        if let (Some(pid), Value::Object(m)) = (pid, &mut info) {
-            match exec.task(pid) {
+        let (snap, selected) = {
+            let exec = self.exec();
+            (InfoSnap::take(&exec), pid.map(|p| exec.task(p)))
+        };
+        let mut info = self.info_json(snap, true);
+        if let (Some(pid), Some(selected), Value::Object(m)) = (pid, selected, &mut info) {
+            match selected {
                 Ok(t) => {
                     m.insert("selected_pid".into(), json!(pid));
                     m.insert("selected_registers".into(), registers_json(&t));
@@ -1396,29 +1448,32 @@ impl Backend for ExecBackend {
     }
 
     fn ps(&self) -> BackendResult {
-        let exec = self.exec();
-        let mut tasks = exec.tasks();
+        // Snapshot under the executive lock; build the JSON after releasing it.
+        let (mut tasks, current) = {
+            let exec = self.exec();
+            (exec.tasks(), exec.current_pid())
+        };
         tasks.sort_by_key(|t| t.pid);
-        let dbg = lock(&self.shared.dbg);
-        let records: Vec<Value> = tasks
-            .iter()
-            .map(|t| {
-                let mut v = task_json(t);
+        let mut records: Vec<Value> = tasks.iter().map(task_json).collect();
+        {
+            let dbg = lock(&self.shared.dbg);
+            for (t, v) in tasks.iter().zip(records.iter_mut()) {
                 // §5.5: `symbols:{path,count}` only while a table is loaded.
-                if let (Value::Object(m), Some(l)) = (&mut v, dbg.symbols.get(t.pid)) {
+                if let (Value::Object(m), Some(l)) = (v, dbg.symbols.get(t.pid)) {
                     m.insert(
                         "symbols".into(),
                         json!({"path": l.path.display().to_string(),
                                "count": l.table.symbols().len()}),
                     );
                 }
-                v
-            })
-            .collect();
-        Ok(json!({
-            "tasks": records,
-            "current_pid": exec.current_pid(),
-        }))
+            }
+        }
+        // Not `json!({"tasks": records})`: a `Value` interpolated into `json!` is deep-copied
+        // through `serde_json::to_value`.
+        let mut m = Map::new();
+        m.insert("tasks".into(), Value::Array(records));
+        m.insert("current_pid".into(), json!(current));
+        Ok(Value::Object(m))
     }
 
     fn attach_log(&self, log: Dmesg) {
