@@ -369,3 +369,49 @@ fn disasm_of_garbage_is_a_clear_error() {
         .code(2)
         .stderr(predicate::str::contains("cannot disassemble"));
 }
+
+#[test]
+fn run_fs_root_gives_tasks_a_sandboxed_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    // open("out.txt") → fd, write "hi", close; then try "../escape.txt" and return its
+    // result (-22 = rejected) as the exit status's low byte.
+    let src = write(
+        dir.path(),
+        "fs.mvasm",
+        r#".entry main
+main:
+    LDI32 R1, path
+    LDI R2, 0
+    SVC 4, 0
+    MOV R1, R0
+    LDI32 R2, text
+    LDI R3, 2
+    SVC 4, 2
+    SVC 4, 3
+    LDI32 R1, bad
+    LDI R2, 0
+    SVC 4, 0
+    RET
+.data
+path:
+    .asciz "out.txt"
+text:
+    .ascii "hi"
+bad:
+    .asciz "../escape.txt"
+"#,
+    );
+    hsx()
+        .arg("run")
+        .arg("--fs-root")
+        .arg(&root)
+        .arg(&src)
+        .assert()
+        .code((-22i32 as u32 & 0xFF) as i32);
+    assert_eq!(
+        std::fs::read(root.join("out.txt")).expect("file written in the root"),
+        b"hi"
+    );
+    assert!(!dir.path().join("escape.txt").exists());
+}

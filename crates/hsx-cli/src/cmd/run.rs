@@ -16,6 +16,7 @@ use hsx_exec::event::{BreakReason, TraceRecord};
 use hsx_exec::executive::{ExecConfig, LoadOptions, StopReason, TaskInfo};
 use hsx_exec::{Backends, Clock, Event, EventKind, Executive, MemFs, TaskState};
 use hsx_vm::isa::Instr;
+use hsxd::host_fs::HostFs;
 use serde_json::{Value, json};
 
 /// Exit status of `hsx` when the first task faulted.
@@ -51,6 +52,10 @@ pub struct RunArgs {
     /// Enable the development libm SVCs (module 0x0E: sin, cos, exp on f16).
     #[arg(long)]
     dev_libm: bool,
+    /// Give the tasks' file-system calls (SVC module 4) this directory, sandboxed: no path
+    /// can leave it. Without it the tasks get an empty in-memory file system.
+    #[arg(long, value_name = "DIR")]
+    fs_root: Option<PathBuf>,
 }
 
 /// Wall-clock milliseconds since the run started, or a virtual time the runner moves.
@@ -91,7 +96,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         trace_step_events: args.trace,
         ..ExecConfig::default()
     };
-    let mut exec = Executive::new(config, Backends::new(clock.clone()).with_fs(MemFs::new()));
+    let backends = match &args.fs_root {
+        Some(root) => {
+            Backends::new(clock.clone()).with_fs(HostFs::create(root).with_context(|| {
+                format!("cannot use {} as the file-system root", root.display())
+            })?)
+        }
+        None => Backends::new(clock.clone()).with_fs(MemFs::new()),
+    };
+    let mut exec = Executive::new(config, backends);
 
     let mut pids = Vec::new();
     for path in &args.inputs {
