@@ -255,7 +255,6 @@ fn events_show_the_load() {
 }
 
 #[test]
-#[ignore = "needs hsxd with the executive connected (HSXD_BIN=...)"]
 fn listen_follows_output_until_the_task_ends() {
     let d = common::start();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
