@@ -1,12 +1,7 @@
 //! Client commands that need tasks, against a real hsxd whose executive is connected.
 //!
-//! The in-process daemon of tests/common runs hsxd's `ExecBackend`. Tests still marked
-//! ignored need commands that backend does not implement yet (`sym`, `stack`, ...) or, for
-//! `listen`, output that outlives the task. Run them all with:
-//!
-//! ```sh
-//! cargo build -p hsxd && HSXD_BIN=$PWD/target/debug/hsxd cargo test -p hsx-cli --test with_executive -- --include-ignored
-//! ```
+//! The in-process daemon of tests/common runs hsxd's `ExecBackend`; with
+//! `HSXD_BIN=$PWD/target/debug/hsxd` the same tests run against the built binary instead.
 //!
 //! The expectations follow protocol.md (reply shapes) and design.md (code reads from code
 //! memory, `faulted`, `stdout` events); no reply here is faked.
