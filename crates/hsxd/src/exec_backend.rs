@@ -1285,6 +1285,16 @@ fn strings_json(p: &PoolStats) -> Value {
     })
 }
 
+/// The optional `name` and `group_name` keys of a `val.list`/`cmd.list` entry.
+fn put_names(m: &mut Map<String, Value>, name: Option<&String>, group_name: Option<&String>) {
+    if let Some(n) = name {
+        m.insert("name".into(), json!(n));
+    }
+    if let Some(n) = group_name {
+        m.insert("group_name".into(), json!(n));
+    }
+}
+
 fn with_pid(mut v: Value, pid: Option<u32>) -> Value {
     if let (Some(pid), Value::Object(m)) = (pid, &mut v) {
         m.insert("pid".into(), json!(pid));
@@ -1947,12 +1957,7 @@ impl Backend for ExecBackend {
                         "persist_debounce_ms": v.persist_debounce_ms,
                     });
                     if let Value::Object(m) = &mut o {
-                        if let Some(n) = &v.name {
-                            m.insert("name".into(), json!(n));
-                        }
-                        if let Some(n) = &v.group_name {
-                            m.insert("group_name".into(), json!(n));
-                        }
+                        put_names(m, v.name.as_ref(), v.group_name.as_ref());
                         if let Some(u) = v.unit() {
                             m.insert("unit".into(), json!(u));
                         }
@@ -2021,12 +2026,7 @@ impl Backend for ExecBackend {
                         "desc_head": c.desc_head,
                     });
                     if let Value::Object(m) = &mut o {
-                        if let Some(n) = &c.name {
-                            m.insert("name".into(), json!(n));
-                        }
-                        if let Some(n) = &c.group_name {
-                            m.insert("group_name".into(), json!(n));
-                        }
+                        put_names(m, c.name.as_ref(), c.group_name.as_ref());
                         if let Some(h) = &c.help {
                             m.insert("help".into(), json!(h));
                         }

@@ -52,6 +52,22 @@ fn hex_opt(v: &Value, key: &str) -> String {
     num(v, key).map(hex_addr).unwrap_or_else(|| "-".into())
 }
 
+/// `0x%02X` of a byte-sized field (flags, mode masks), `-` when absent.
+fn hex2_opt(v: &Value, key: &str) -> String {
+    num(v, key)
+        .map(|b| format!("0x{b:02X}"))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The table without colour, or `empty` when it has no rows.
+fn plain_or(t: &Table, empty: &str) -> String {
+    if t.is_empty() {
+        empty.to_string()
+    } else {
+        t.render(false)
+    }
+}
+
 fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
     v.get(key)
         .and_then(Value::as_array)
@@ -352,11 +368,7 @@ pub fn sched_stats(reply: &Value) -> String {
     for (pid, steps, rot) in rows {
         t.row(vec![pid.to_string().into(), steps.into(), rot.into()]);
     }
-    let mut out = if t.is_empty() {
-        "no scheduler counters\n".to_string()
-    } else {
-        t.render(false)
-    };
+    let mut out = plain_or(&t, "no scheduler counters\n");
     let trace = list(s, "trace");
     if !trace.is_empty() {
         out.push_str("recent:\n");
@@ -469,11 +481,7 @@ pub fn stack(reply: &Value) -> String {
             line.into(),
         ]);
     }
-    let mut out = if t.is_empty() {
-        "no frames\n".to_string()
-    } else {
-        t.render(false)
-    };
+    let mut out = plain_or(&t, "no frames\n");
     if s.get("truncated").and_then(Value::as_bool) == Some(true) {
         out.push_str("(truncated)\n");
     }
@@ -668,11 +676,7 @@ pub fn regions(reply: &Value) -> String {
             dash(text(r, "source")).into(),
         ]);
     }
-    if t.is_empty() {
-        "no regions\n".into()
-    } else {
-        t.render(false)
-    }
+    plain_or(&t, "no regions\n")
 }
 
 fn watch_row(t: &mut Table, w: &Value) {
@@ -814,19 +818,12 @@ pub fn mailboxes(reply: &Value) -> String {
             dash(text(d, "capacity")).into(),
             dash(text(d, "bytes_used")).into(),
             dash(text(d, "queue_depth")).into(),
-            num(d, "mode_mask")
-                .map(|m| format!("0x{m:02X}"))
-                .unwrap_or_else(|| "-".into())
-                .into(),
+            hex2_opt(d, "mode_mask").into(),
             list(d, "waiters").len().to_string().into(),
             list(d, "taps").len().to_string().into(),
         ]);
     }
-    let mut out = if t.is_empty() {
-        "no mailboxes\n".to_string()
-    } else {
-        t.render(false)
-    };
+    let mut out = plain_or(&t, "no mailboxes\n");
     if let Some(stats) = reply
         .get("stats")
         .and_then(Value::as_object)
@@ -865,10 +862,7 @@ pub fn channels(reply: &Value) -> String {
         t.row(vec![
             dash(text(ch, "descriptor_id")).into(),
             dash(text(ch, "target")).into(),
-            num(ch, "mode_mask")
-                .map(|m| format!("0x{m:02X}"))
-                .unwrap_or_else(|| "-".into())
-                .into(),
+            hex2_opt(ch, "mode_mask").into(),
             dash(text(ch, "capacity")).into(),
             dash(text(ch, "queue_depth")).into(),
             dash(text(ch, "bytes_used")).into(),
@@ -1002,6 +996,15 @@ fn oid_text(v: &Value) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// `group.name` for a value/command entry, the bare name without a group, else `-`.
+fn qualified_name(v: &Value) -> String {
+    match (text(v, "group_name"), text(v, "name")) {
+        (Some(g), Some(n)) => format!("{g}.{n}"),
+        (None, Some(n)) => n,
+        _ => "-".into(),
+    }
+}
+
 /// `val.list`: `values[]`.
 pub fn value_list(reply: &Value) -> String {
     let mut t = Table::new(&[
@@ -1013,28 +1016,16 @@ pub fn value_list(reply: &Value) -> String {
         ("FLAGS", Align::Right),
     ]);
     for v in list(reply, "values") {
-        let name = match (text(v, "group_name"), text(v, "name")) {
-            (Some(g), Some(n)) => format!("{g}.{n}"),
-            (None, Some(n)) => n,
-            _ => "-".into(),
-        };
         t.row(vec![
             oid_text(v).into(),
             dash(text(v, "owner_pid")).into(),
-            name.into(),
+            qualified_name(v).into(),
             dash(text(v, "last_value")).into(),
             text(v, "unit").unwrap_or_default().into(),
-            num(v, "flags")
-                .map(|f| format!("0x{f:02X}"))
-                .unwrap_or_else(|| "-".into())
-                .into(),
+            hex2_opt(v, "flags").into(),
         ]);
     }
-    if t.is_empty() {
-        "no values\n".into()
-    } else {
-        t.render(false)
-    }
+    plain_or(&t, "no values\n")
 }
 
 /// `cmd.list`: `commands[]`.
@@ -1047,27 +1038,15 @@ pub fn command_list(reply: &Value) -> String {
         ("HELP", Align::Left),
     ]);
     for c in list(reply, "commands") {
-        let name = match (text(c, "group_name"), text(c, "name")) {
-            (Some(g), Some(n)) => format!("{g}.{n}"),
-            (None, Some(n)) => n,
-            _ => "-".into(),
-        };
         t.row(vec![
             oid_text(c).into(),
             dash(text(c, "owner_pid")).into(),
-            name.into(),
-            num(c, "flags")
-                .map(|f| format!("0x{f:02X}"))
-                .unwrap_or_else(|| "-".into())
-                .into(),
+            qualified_name(c).into(),
+            hex2_opt(c, "flags").into(),
             text(c, "help").unwrap_or_default().into(),
         ]);
     }
-    if t.is_empty() {
-        "no commands\n".into()
-    } else {
-        t.render(false)
-    }
+    plain_or(&t, "no commands\n")
 }
 
 /// One event as a line (protocol.md §4.3/§4.5).
@@ -1230,5 +1209,36 @@ mod tests {
             value(&json!({"value":{"status":1}}), 0x101),
             "0x0101: ENOENT (1)\n"
         );
+    }
+
+    #[test]
+    fn value_and_command_lists_qualify_names_and_format_flags() {
+        let values = json!({"values":[
+            {"oid":0x0101,"owner_pid":1,"group_name":"motor","name":"speed","last_value":1.5,"unit":"rpm","flags":5},
+            {"oid":0x0102,"owner_pid":1,"name":"temp","last_value":20}
+        ]});
+        let out = value_list(&values);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].contains("motor.speed"), "{}", lines[1]);
+        assert!(lines[1].trim_end().ends_with("0x05"), "{}", lines[1]);
+        assert!(lines[2].contains(" temp "), "{}", lines[2]);
+        assert!(lines[2].trim_end().ends_with('-'), "{}", lines[2]);
+        assert_eq!(value_list(&json!({"values":[]})), "no values\n");
+
+        let commands = json!({"commands":[
+            {"oid":0x0201,"owner_pid":2,"group_name":"motor","name":"stop","flags":1,"help":"halt"},
+            {"oid":0x0202,"owner_pid":2}
+        ]});
+        let out = command_list(&commands);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[1].contains("motor.stop") && lines[1].contains("0x01"));
+        assert!(lines[1].trim_end().ends_with("halt"), "{}", lines[1]);
+        assert!(lines[2].starts_with("0x0202"), "{}", lines[2]);
+        assert_eq!(
+            lines[2].split_whitespace().collect::<Vec<_>>(),
+            ["0x0202", "2", "-", "-"]
+        );
+        assert_eq!(command_list(&json!({})), "no commands\n");
     }
 }

@@ -95,6 +95,17 @@ impl Executive {
     }
 
     #[inline]
+    fn r8(&self, slot: usize, i: u8) -> u8 {
+        (self.r(slot, i) & 0xFF) as u8
+    }
+
+    /// VAL/CMD REGISTER arguments: R1 group, R2 id, R3 flags, R4 descriptor chain pointer.
+    fn register_args(&self, slot: usize) -> (u8, u8, u8, u16) {
+        let desc = self.r16(slot, 4) as u16;
+        (self.r8(slot, 1), self.r8(slot, 2), self.r8(slot, 3), desc)
+    }
+
+    #[inline]
     fn set_r(&mut self, slot: usize, i: u8, v: u32) {
         if let Some(t) = self.vm.task_mut(slot) {
             t.reg_set(Reg::gpr(i), v);
@@ -455,12 +466,10 @@ impl Executive {
     fn svc_value(&mut self, slot: usize, func: u8) {
         let pid = self.pid_of(slot);
         let caller = Caller::task(pid);
-        let g = (self.r(slot, 1) & 0xFF) as u8;
+        let g = self.r8(slot, 1);
         let status: Result<Option<u32>, u16> = match func {
             val_fn::REGISTER => {
-                let id = (self.r(slot, 2) & 0xFF) as u8;
-                let flags = (self.r(slot, 3) & 0xFF) as u8;
-                let desc = self.r16(slot, 4) as u16;
+                let (g, id, flags, desc) = self.register_args(slot);
                 match self.vm.task(slot) {
                     Some(t) => self
                         .registry
@@ -471,7 +480,7 @@ impl Executive {
                 }
             }
             val_fn::LOOKUP => {
-                let id = (self.r(slot, 2) & 0xFF) as u8;
+                let id = self.r8(slot, 2);
                 self.registry
                     .lookup_value(g, id, None)
                     .map(|oid| Some(u32::from(oid)))
@@ -522,7 +531,7 @@ impl Executive {
             }
             val_fn::PERSIST => {
                 let oid = self.r16(slot, 1) as u16;
-                let mode = (self.r(slot, 2) & 0xFF) as u8;
+                let mode = self.r8(slot, 2);
                 self.registry
                     .persist_value(oid, None, caller, mode)
                     .map(|()| None)
@@ -538,10 +547,7 @@ impl Executive {
         let caller = Caller::task(pid);
         let status: Result<Option<u32>, u16> = match func {
             cmd_fn::REGISTER => {
-                let g = (self.r(slot, 1) & 0xFF) as u8;
-                let id = (self.r(slot, 2) & 0xFF) as u8;
-                let flags = (self.r(slot, 3) & 0xFF) as u8;
-                let desc = self.r16(slot, 4) as u16;
+                let (g, id, flags, desc) = self.register_args(slot);
                 match self.vm.task(slot) {
                     Some(t) => self
                         .registry
@@ -552,8 +558,8 @@ impl Executive {
                 }
             }
             cmd_fn::LOOKUP => {
-                let g = (self.r(slot, 1) & 0xFF) as u8;
-                let id = (self.r(slot, 2) & 0xFF) as u8;
+                let g = self.r8(slot, 1);
+                let id = self.r8(slot, 2);
                 self.registry
                     .lookup_command(g, id, None)
                     .map(|oid| Some(u32::from(oid)))

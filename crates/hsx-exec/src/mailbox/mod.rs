@@ -1543,11 +1543,7 @@ impl MailboxManager {
         let id = self.descriptor_of(pid, req.handle)?;
         let deadline = (req.timeout != TIMEOUT_INFINITE)
             .then(|| self.now_ms.saturating_add(u64::from(req.timeout.max(1))));
-        if let Some(old) = self.waits.remove(&pid)
-            && let Some(d) = self.descriptors.get_mut(&old.descriptor)
-        {
-            d.waiters.retain(|p| *p != pid);
-        }
+        self.remove_wait(pid);
         self.waits.insert(
             pid,
             WaitRecord {
@@ -1702,21 +1698,7 @@ impl MailboxManager {
             return;
         }
         while let Some(head) = d.queue.front() {
-            let seq = head.seq;
-            let mut readers = 0u32;
-            let mut all = true;
-            for &(p, hd) in &d.members {
-                if let Some(h) = handle_ref(&self.pids, p, hd)
-                    && h.is_reader()
-                {
-                    readers += 1;
-                    if h.cursor <= seq {
-                        all = false;
-                        break;
-                    }
-                }
-            }
-            if readers == 0 || !all {
+            if !all_read_past(&self.pids, &d.members, head.seq, HandleState::is_reader) {
                 break;
             }
             d.pop_head();
@@ -1730,23 +1712,9 @@ impl MailboxManager {
         let Some(d) = self.descriptors.get_mut(&id) else {
             return;
         };
+        let active = |h: &HandleState| h.is_reader() && h.has_read;
         while let Some(head) = d.queue.front() {
-            let seq = head.seq;
-            let mut active = 0u32;
-            let mut all = true;
-            for &(p, hd) in &d.members {
-                if let Some(h) = handle_ref(&self.pids, p, hd)
-                    && h.is_reader()
-                    && h.has_read
-                {
-                    active += 1;
-                    if h.cursor <= seq {
-                        all = false;
-                        break;
-                    }
-                }
-            }
-            if active == 0 || !all {
+            if !all_read_past(&self.pids, &d.members, head.seq, active) {
                 break;
             }
             if let Some(m) = d.pop_head() {
@@ -1843,10 +1811,7 @@ impl MailboxManager {
         status: u16,
         message: Option<Received>,
     ) -> Option<Completion> {
-        let rec = self.waits.remove(&pid)?;
-        if let Some(d) = self.descriptors.get_mut(&rec.descriptor) {
-            d.waiters.retain(|p| *p != pid);
-        }
+        let rec = self.remove_wait(pid)?;
         let counters = &mut self.pids.entry(pid).or_default().counters;
         if status == st::TIMEOUT {
             counters.timeout = counters.timeout.saturating_add(1);
@@ -1922,15 +1887,16 @@ impl MailboxManager {
 
     /// Drop `pid`'s wait without completing it. Returns whether one existed.
     pub fn cancel_wait(&mut self, pid: u32) -> bool {
-        match self.waits.remove(&pid) {
-            Some(rec) => {
-                if let Some(d) = self.descriptors.get_mut(&rec.descriptor) {
-                    d.waiters.retain(|p| *p != pid);
-                }
-                true
-            }
-            None => false,
+        self.remove_wait(pid).is_some()
+    }
+
+    /// Forget `pid`'s wait record and its place in the descriptor's waiter queue.
+    fn remove_wait(&mut self, pid: u32) -> Option<WaitRecord> {
+        let rec = self.waits.remove(&pid)?;
+        if let Some(d) = self.descriptors.get_mut(&rec.descriptor) {
+            d.waiters.retain(|p| *p != pid);
         }
+        Some(rec)
     }
 
     /// Whether `pid` is blocked in RECV, and on which `(descriptor, handle, deadline)`.
@@ -2237,6 +2203,28 @@ fn alloc_handle(table: &mut PidTable) -> Option<u32> {
         }
     }
     None
+}
+
+/// Whether at least one member handle selected by `counts` exists and every such handle has
+/// read past message `seq`.
+fn all_read_past(
+    pids: &Handles,
+    members: &[(u32, u32)],
+    seq: u64,
+    counts: impl Fn(&HandleState) -> bool,
+) -> bool {
+    let mut any = false;
+    for &(p, hd) in members {
+        if let Some(h) = handle_ref(pids, p, hd)
+            && counts(h)
+        {
+            if h.cursor <= seq {
+                return false;
+            }
+            any = true;
+        }
+    }
+    any
 }
 
 fn mark_overrun(pids: &mut Handles, d: &Descriptor, seq: u64) {

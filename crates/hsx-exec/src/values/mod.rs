@@ -571,6 +571,15 @@ pub struct ListFilter<'a> {
     pub name: Option<&'a str>,
 }
 
+impl ListFilter<'_> {
+    fn matches(&self, oid: u16, owner: u32, group: u8, name: Option<&str>) -> bool {
+        self.owner.is_none_or(|o| o == owner)
+            && self.group.is_none_or(|g| g == group)
+            && self.oid.is_none_or(|x| x == oid)
+            && self.name.is_none_or(|n| name == Some(n))
+    }
+}
+
 /// Occupancy of one table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -746,6 +755,17 @@ impl StringPool {
             }
         }
         n
+    }
+
+    /// Insert every text, or none of them when the pool lacks room for all.
+    fn insert_all(&mut self, texts: &[&str]) -> bool {
+        if self.used.saturating_add(self.needed(texts)) > self.capacity {
+            return false;
+        }
+        for t in texts {
+            self.insert(t);
+        }
+        true
     }
 
     fn insert(&mut self, text: &str) {
@@ -996,16 +1016,8 @@ impl Registry {
                 _ => None,
             })
             .collect();
-        if self
-            .strings
-            .used
-            .saturating_add(self.strings.needed(&texts))
-            > self.strings.capacity
-        {
+        if !self.strings.insert_all(&texts) {
             return Err(ValError::NoSpace);
-        }
-        for t in &texts {
-            self.strings.insert(t);
         }
         let desc_head = self.alloc_desc_offsets(descs.iter().map(ValueDesc::pool_size));
         let mut e = ValueEntry {
@@ -1285,15 +1297,9 @@ impl Registry {
     /// VAL_LIST: OIDs in registration order, filtered by group (`GROUP_ALL` = any) and owner.
     #[must_use]
     pub fn list_values(&self, group_filter: u8, owner: Option<u32>) -> Vec<u16> {
-        let mut v: Vec<(u64, u16)> = self
-            .values
-            .iter()
-            .filter(|(_, e)| group_filter == GROUP_ALL || e.group == group_filter)
-            .filter(|(_, e)| owner.is_none_or(|o| e.owner == o))
-            .map(|((oid, _), e)| (e.seq, *oid))
-            .collect();
-        v.sort_unstable();
-        v.into_iter().map(|(_, oid)| oid).collect()
+        list_in_order(&self.values, group_filter, owner, |e| {
+            (e.group, e.owner, e.seq)
+        })
     }
 
     /// Add an existing mailbox handle as a subscriber (exact duplicates ignored; no access
@@ -1397,12 +1403,7 @@ impl Registry {
     pub fn describe_values(&self, f: &ListFilter<'_>) -> Vec<ValueInfo> {
         self.values
             .iter()
-            .filter(|((oid, own), e)| {
-                f.owner.is_none_or(|o| o == *own)
-                    && f.group.is_none_or(|g| g == e.group)
-                    && f.oid.is_none_or(|x| x == *oid)
-                    && f.name.is_none_or(|n| e.name.as_deref() == Some(n))
-            })
+            .filter(|((oid, own), e)| f.matches(*oid, *own, e.group, e.name.as_deref()))
             .map(|((oid, _), e)| ValueInfo {
                 oid: *oid,
                 group_id: e.group,
@@ -1483,16 +1484,8 @@ impl Registry {
                 }
             }
         }
-        if self
-            .strings
-            .used
-            .saturating_add(self.strings.needed(&texts))
-            > self.strings.capacity
-        {
+        if !self.strings.insert_all(&texts) {
             return Err(CmdError::NoSpace);
-        }
-        for t in &texts {
-            self.strings.insert(t);
         }
         let desc_head = self.alloc_desc_offsets(descs.iter().map(CommandDesc::pool_size));
         let mut e = CommandEntry {
@@ -1655,10 +1648,7 @@ impl Registry {
             oid: k.0,
             is_async,
         });
-        let (status, result) = match outcome {
-            Ok(r) => (cst::OK, r),
-            Err(err) => (err.code(), None),
-        };
+        let (status, result) = completion_parts(&outcome);
         self.emit(ValEvent::CmdCompleted {
             caller_pid,
             owner_pid: owner,
@@ -1729,10 +1719,7 @@ impl Registry {
                 return Err(err);
             }
         };
-        let (status, result) = match self.run(k, caller, true) {
-            Ok(r) => (cst::OK, r),
-            Err(err) => (err.code(), None),
-        };
+        let (status, result) = completion_parts(&self.run(k, caller, true));
         let frame = completion_frame(oid, status, result);
         if port.post(reply_pid, handle, &frame).is_err() {
             port.close(reply_pid, handle);
@@ -1763,15 +1750,9 @@ impl Registry {
     /// OIDs of commands in registration order, filtered by group and owner.
     #[must_use]
     pub fn list_commands(&self, group_filter: u8, owner: Option<u32>) -> Vec<u16> {
-        let mut v: Vec<(u64, u16)> = self
-            .commands
-            .iter()
-            .filter(|(_, e)| group_filter == GROUP_ALL || e.group == group_filter)
-            .filter(|(_, e)| owner.is_none_or(|o| e.owner == o))
-            .map(|((oid, _), e)| (e.seq, *oid))
-            .collect();
-        v.sort_unstable();
-        v.into_iter().map(|(_, oid)| oid).collect()
+        list_in_order(&self.commands, group_filter, owner, |e| {
+            (e.group, e.owner, e.seq)
+        })
     }
 
     /// `cmd.list`: matching commands sorted by `(oid, owner)`.
@@ -1779,12 +1760,7 @@ impl Registry {
     pub fn describe_commands(&self, f: &ListFilter<'_>) -> Vec<CommandInfo> {
         self.commands
             .iter()
-            .filter(|((oid, own), e)| {
-                f.owner.is_none_or(|o| o == *own)
-                    && f.group.is_none_or(|g| g == e.group)
-                    && f.oid.is_none_or(|x| x == *oid)
-                    && f.name.is_none_or(|n| e.name.as_deref() == Some(n))
-            })
+            .filter(|((oid, own), e)| f.matches(*oid, *own, e.group, e.name.as_deref()))
             .map(|((oid, _), e)| CommandInfo {
                 oid: *oid,
                 group_id: e.group,
@@ -1865,6 +1841,33 @@ impl Registry {
             },
         }
     }
+}
+
+/// A command outcome as the completion reports it: status code and result.
+fn completion_parts(outcome: &Result<Option<u32>, CmdError>) -> (u16, Option<u32>) {
+    match outcome {
+        Ok(r) => (cst::OK, *r),
+        Err(err) => (err.code(), None),
+    }
+}
+
+/// OIDs in registration order, filtered by group (`GROUP_ALL` = any) and owner;
+/// `fields` gives an entry's `(group, owner, seq)`.
+fn list_in_order<E>(
+    map: &BTreeMap<Key, E>,
+    group_filter: u8,
+    owner: Option<u32>,
+    fields: impl Fn(&E) -> (u8, u32, u64),
+) -> Vec<u16> {
+    let mut v: Vec<(u64, u16)> = map
+        .iter()
+        .map(|((oid, _), e)| (*oid, fields(e)))
+        .filter(|(_, (group, _, _))| group_filter == GROUP_ALL || *group == group_filter)
+        .filter(|(_, (_, own, _))| owner.is_none_or(|o| *own == o))
+        .map(|(oid, (_, _, seq))| (seq, oid))
+        .collect();
+    v.sort_unstable();
+    v.into_iter().map(|(_, oid)| oid).collect()
 }
 
 fn resolve<E>(
