@@ -100,6 +100,13 @@ pub enum LoadError {
         /// Index of the table entry.
         index: u32,
     },
+    /// Decoding the metadata would produce more than [`crate::MAX_METADATA_DECODED`] bytes
+    /// (overlapping sections or strings; the reference has no such bound and no message).
+    #[error("metadata expands beyond {limit} bytes")]
+    MetadataTooLarge {
+        /// The bound in bytes.
+        limit: usize,
+    },
     /// A value section is shorter than `entry_count × 20` bytes.
     #[error("value metadata table truncated")]
     ValueTableTruncated,

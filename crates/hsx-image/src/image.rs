@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use crate::consts::*;
 use crate::error::LoadError;
 use crate::mailbox::py_strip;
-use crate::metadata::{Metadata, be32, parse_metadata};
+use crate::metadata::{Metadata, be16, be32, parse_metadata};
 
 /// A validated `.hxe` image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,13 +53,6 @@ fn crc_over(head: &[u8], body: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    match b.get(at..at + 2) {
-        Some(&[x, y]) => u16::from_be_bytes([x, y]),
-        _ => 0,
-    }
-}
-
 fn len_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -69,11 +62,8 @@ fn len_u32(n: usize) -> u32 {
 fn encode_app_name(name: Option<&str>) -> [u8; APP_NAME_FIELD_LEN] {
     let mut field = [0u8; APP_NAME_FIELD_LEN];
     let clean = py_strip(name.unwrap_or(""));
-    let ascii = clean
-        .chars()
-        .take(APP_NAME_MAX_LEN)
-        .filter(char::is_ascii)
-        .take(APP_NAME_MAX_LEN);
+    // Truncate before dropping non-ASCII, as the linker does.
+    let ascii = clean.chars().take(APP_NAME_MAX_LEN).filter(char::is_ascii);
     for (slot, c) in field.iter_mut().zip(ascii) {
         *slot = c as u8;
     }

@@ -33,4 +33,7 @@ pub mod sym;
 pub use consts::*;
 pub use error::{LoadError, MetadataError};
 pub use image::{Image, compute_crc};
-pub use metadata::{CommandEntry, MailboxBinding, MailboxEntry, Metadata, RawSection, ValueEntry};
+pub use metadata::{
+    CommandEntry, MAX_METADATA_DECODED, MailboxBinding, MailboxEntry, Metadata, RawSection,
+    ValueEntry,
+};

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::consts::{MAILBOX_LEGACY_RECORD_LEN, MBX_MODE_RDWR, mailbox_mode_by_name};
 use crate::error::LoadError;
-use crate::metadata::{MailboxBinding, MailboxEntry, read_section_string};
+use crate::metadata::{Budget, MailboxBinding, MailboxEntry, read_section_string};
 use crate::pyjson::to_python_json;
 
 /// Python's `bytes.strip()` whitespace set.
@@ -29,6 +29,7 @@ pub(crate) fn py_strip(s: &str) -> &str {
 pub(crate) fn parse_mailbox_section(
     section: &[u8],
     entry_count: u32,
+    budget: &mut Budget,
 ) -> Result<Vec<MailboxEntry>, LoadError> {
     let end = section
         .iter()
@@ -42,11 +43,15 @@ pub(crate) fn parse_mailbox_section(
     if matches!(probe, Some(b'{') | Some(b'[')) {
         parse_json(trimmed)
     } else {
-        parse_legacy(section, entry_count)
+        parse_legacy(section, entry_count, budget)
     }
 }
 
-fn parse_legacy(section: &[u8], entry_count: u32) -> Result<Vec<MailboxEntry>, LoadError> {
+fn parse_legacy(
+    section: &[u8],
+    entry_count: u32,
+    budget: &mut Budget,
+) -> Result<Vec<MailboxEntry>, LoadError> {
     let required = u64::from(entry_count) * MAILBOX_LEGACY_RECORD_LEN as u64;
     if required > section.len() as u64 {
         return Err(LoadError::MailboxTableTruncated);
@@ -60,7 +65,7 @@ fn parse_legacy(section: &[u8], entry_count: u32) -> Result<Vec<MailboxEntry>, L
         let queue_depth = u16::from_be_bytes([rec[4], rec[5]]);
         let flags = u16::from_be_bytes([rec[6], rec[7]]);
         // Bytes 8..16 are a reserved u64 that nothing reads.
-        let name = read_section_string(section, name_offset)?;
+        let name = read_section_string(section, name_offset, budget)?;
         let target = match name {
             Some(n) if !n.is_empty() => n,
             _ => return Err(LoadError::MailboxMissingName),

@@ -173,7 +173,7 @@ pub struct RawSection {
     pub bytes: Vec<u8>,
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
+pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
     match b.get(at..at + 2) {
         Some(&[x, y]) => u16::from_be_bytes([x, y]),
         _ => 0,
@@ -187,10 +187,38 @@ pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
     }
 }
 
+/// Most bytes that decoding one image's metadata may produce: every section listed in the
+/// table plus every string copied out of a section. Table entries may all name the same
+/// section and records may all point at the same long string, so without a bound the output
+/// grows quadratically with the file (a 20 KB image decoded to 59 MB of strings). Linker
+/// output stays far below it: code is at most 64 KiB and each section's strings are
+/// addressed by 16-bit offsets.
+pub const MAX_METADATA_DECODED: usize = 16 << 20;
+
+/// What is left of [`MAX_METADATA_DECODED`] while one image is decoded.
+pub(crate) struct Budget(usize);
+
+impl Budget {
+    pub(crate) fn new() -> Self {
+        Budget(MAX_METADATA_DECODED)
+    }
+
+    pub(crate) fn take(&mut self, bytes: usize) -> Result<(), LoadError> {
+        self.0 = self
+            .0
+            .checked_sub(bytes)
+            .ok_or(LoadError::MetadataTooLarge {
+                limit: MAX_METADATA_DECODED,
+            })?;
+        Ok(())
+    }
+}
+
 /// A NUL-terminated UTF-8 string at `offset` within `section`; offset 0 means "none".
 pub(crate) fn read_section_string(
     section: &[u8],
     offset: u32,
+    budget: &mut Budget,
 ) -> Result<Option<String>, LoadError> {
     if offset == 0 {
         return Ok(None);
@@ -206,17 +234,22 @@ pub(crate) fn read_section_string(
         .iter()
         .position(|&b| b == 0)
         .ok_or(LoadError::StringNotTerminated)?;
+    budget.take(len)?;
     let text = core::str::from_utf8(&tail[..len]).map_err(|_| LoadError::StringNotUtf8)?;
     Ok(Some(text.to_string()))
 }
 
-fn parse_values(section: &[u8], count: u32) -> Result<Vec<ValueEntry>, LoadError> {
+fn parse_values(
+    section: &[u8],
+    count: u32,
+    budget: &mut Budget,
+) -> Result<Vec<ValueEntry>, LoadError> {
     if u64::from(count) * VALUE_RECORD_LEN as u64 > section.len() as u64 {
         return Err(LoadError::ValueTableTruncated);
     }
     let mut out = Vec::with_capacity(count as usize);
     for r in section.chunks_exact(VALUE_RECORD_LEN).take(count as usize) {
-        let s = |at| read_section_string(section, u32::from(be16(r, at)));
+        let mut s = |at| read_section_string(section, u32::from(be16(r, at)), budget);
         out.push(ValueEntry {
             group: r[0],
             id: r[1],
@@ -235,7 +268,11 @@ fn parse_values(section: &[u8], count: u32) -> Result<Vec<ValueEntry>, LoadError
     Ok(out)
 }
 
-fn parse_commands(section: &[u8], count: u32) -> Result<Vec<CommandEntry>, LoadError> {
+fn parse_commands(
+    section: &[u8],
+    count: u32,
+    budget: &mut Budget,
+) -> Result<Vec<CommandEntry>, LoadError> {
     if u64::from(count) * COMMAND_RECORD_LEN as u64 > section.len() as u64 {
         return Err(LoadError::CommandTableTruncated);
     }
@@ -244,7 +281,7 @@ fn parse_commands(section: &[u8], count: u32) -> Result<Vec<CommandEntry>, LoadE
         .chunks_exact(COMMAND_RECORD_LEN)
         .take(count as usize)
     {
-        let s = |off: u32| read_section_string(section, off);
+        let mut s = |off: u32| read_section_string(section, off, budget);
         let last = be32(r, 12);
         out.push(CommandEntry {
             group: r[0],
@@ -277,6 +314,7 @@ pub(crate) fn parse_metadata(
     if (meta_offset as usize) < header_len || table_end > data.len() as u64 {
         return Err(LoadError::MetadataTableOutOfBounds);
     }
+    let mut budget = Budget::new();
     for index in 0..meta_count {
         let at = meta_offset as usize + index as usize * META_ENTRY_LEN;
         let kind = be32(data, at);
@@ -290,12 +328,19 @@ pub(crate) fn parse_metadata(
         let section = data
             .get(offset as usize..end as usize)
             .ok_or(LoadError::MetadataSectionOutOfBounds { index })?;
+        budget.take(section.len())?;
         match kind {
-            SECTION_VALUE => meta.values.extend(parse_values(section, entry_count)?),
-            SECTION_COMMAND => meta.commands.extend(parse_commands(section, entry_count)?),
-            SECTION_MAILBOX => meta
-                .mailboxes
-                .extend(parse_mailbox_section(section, entry_count)?),
+            SECTION_VALUE => meta
+                .values
+                .extend(parse_values(section, entry_count, &mut budget)?),
+            SECTION_COMMAND => {
+                meta.commands
+                    .extend(parse_commands(section, entry_count, &mut budget)?)
+            }
+            SECTION_MAILBOX => {
+                meta.mailboxes
+                    .extend(parse_mailbox_section(section, entry_count, &mut budget)?)
+            }
             _ => meta.other.push(RawSection {
                 kind,
                 entry_count,
@@ -523,7 +568,7 @@ mod tests {
         assert_eq!(be16(&bytes, 26), 43);
         assert_eq!(be16(&bytes, 28), 40);
         assert_eq!(&bytes[40..], b"C\0\0x\0");
-        let parsed = parse_values(&bytes, 2).unwrap();
+        let parsed = parse_values(&bytes, 2, &mut Budget::new()).unwrap();
         assert_eq!(parsed[0].group_name.as_deref(), Some(""));
         assert_eq!(parsed[1].unit.as_deref(), Some("C"));
     }

@@ -322,3 +322,61 @@ fn v2_crc_ignores_name_and_metadata_pointer_fields() {
     let img = Image::parse(&b).unwrap();
     assert_eq!(img.app_name.as_deref(), Some("abcd"));
 }
+
+/// One value record whose three strings all start at offset 0x0101 of a NUL-free section:
+/// `records` of them, each decoding a string of almost the whole section.
+fn long_string_values(records: usize) -> (u32, Vec<u8>, u32) {
+    let mut payload = vec![1u8; records * 20];
+    payload.push(0);
+    (1, payload, records as u32)
+}
+
+#[test]
+fn overlapping_strings_cannot_expand_without_bound() {
+    // 20 KB of records: 1 000 × 3 strings of ~20 KB = 59 MB decoded.
+    let bytes = v2_with_sections(&[], &[long_string_values(1_000)]);
+    check(
+        &bytes,
+        LoadError::MetadataTooLarge {
+            limit: hsx_image::MAX_METADATA_DECODED,
+        },
+        "metadata expands beyond 16777216 bytes",
+    );
+    // The same shape at 2 KB decodes (100 × 3 × ~2 KB = 0.6 MB).
+    let img = Image::parse(&v2_with_sections(&[], &[long_string_values(100)])).unwrap();
+    assert_eq!(img.metadata.values.len(), 100);
+    assert_eq!(
+        img.metadata.values[99].name.as_ref().map(String::len),
+        Some(2000 - 257)
+    );
+}
+
+#[test]
+fn repeated_table_entries_cannot_expand_without_bound() {
+    // 4 096 table entries that all name one 64 KiB raw section: 256 MiB if copied each time.
+    let mut bytes = v2_with_sections(&[], &[(9, vec![0xAB; 1 << 16], 0)]);
+    let table = 96 + TINY_CODE.len();
+    let entry = bytes[table..table + 16].to_vec();
+    let section = bytes.split_off(table + 16);
+    let entries = 4096usize;
+    let moved = (table + entries * 16) as u32;
+    for _ in 0..entries {
+        bytes.extend_from_slice(&entry);
+    }
+    for i in 0..entries {
+        put32(&mut bytes, table + i * 16 + 4, moved);
+    }
+    bytes.extend_from_slice(&section);
+    put32(&mut bytes, 0x44, entries as u32);
+    fix_crc(&mut bytes);
+    assert_eq!(
+        err(&bytes),
+        LoadError::MetadataTooLarge {
+            limit: hsx_image::MAX_METADATA_DECODED
+        }
+    );
+    // 16 entries (1 MiB of copies) are still accepted, each kept as its own section.
+    put32(&mut bytes, 0x44, 16);
+    fix_crc(&mut bytes);
+    assert_eq!(Image::parse(&bytes).unwrap().metadata.other.len(), 16);
+}
