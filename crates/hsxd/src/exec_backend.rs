@@ -6,6 +6,7 @@
 //! tokio task started by [`ExecBackend::start`] and stopped by [`Backend::shutdown`].
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -23,6 +24,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
 use crate::args::Obj;
+use crate::cmd::regs::to_hex as hex;
 use crate::debugger::{LoadedSymbols, PreparedSymbols, SymbolStore};
 use crate::dmesg::Dmesg;
 use crate::events::{Event, EventBus};
@@ -73,15 +75,6 @@ fn exec_err(e: ExecError) -> BackendError {
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock must not take the daemon down with it.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 fn state_str(s: Option<TaskState>) -> Value {
@@ -999,7 +992,8 @@ impl Pace {
                 ticks_done: 0,
             }),
         };
-        let due = (now.duration_since(p.anchor).as_secs_f64() * rate) as u64 + 1;
+        // `as u64` saturates for a huge `clock rate`; the `+ 1` must not overflow then.
+        let due = ((now.duration_since(p.anchor).as_secs_f64() * rate) as u64).saturating_add(1);
         let owed = due.saturating_sub(p.ticks_done);
         if owed > Self::MAX_CATCH_UP {
             *p = Pace {
@@ -1134,6 +1128,10 @@ fn to_reg(r: RegId) -> Option<Reg> {
     }
 }
 
+/// Largest `.hxe` file `load` reads: far above any valid image (code, rodata and bss are
+/// 64 KiB each), and it keeps a client's `load /dev/zero` from exhausting memory.
+const MAX_IMAGE_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The image bytes of a program, and for a `.mvasm` the assembler's symbol table.
 fn read_program(path: &str) -> Result<(Vec<u8>, Option<SymFile>), BackendError> {
     let p = Path::new(path);
@@ -1152,9 +1150,16 @@ fn read_program(path: &str) -> Result<(Vec<u8>, Option<SymFile>), BackendError> 
             .map_err(|e| BackendError::failed(e.to_string()))?;
         Ok((out.hxe_bytes, out.sym))
     } else {
-        std::fs::read(p)
-            .map(|b| (b, None))
-            .map_err(|e| BackendError::failed(io_text(e)))
+        let mut bytes = Vec::new();
+        std::fs::File::open(p)
+            .and_then(|f| f.take(MAX_IMAGE_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| BackendError::failed(io_text(e)))?;
+        if bytes.len() as u64 > MAX_IMAGE_FILE_BYTES {
+            return Err(BackendError::failed(format!(
+                "image file too large (limit {MAX_IMAGE_FILE_BYTES} bytes): '{path}'"
+            )));
+        }
+        Ok((bytes, None))
     }
 }
 
@@ -1782,12 +1787,22 @@ impl Backend for ExecBackend {
         self.publish_pending(&mut exec);
         let limit = usize::try_from(args.limit).unwrap_or(usize::MAX);
         let max_len = usize::try_from(args.max_len).unwrap_or(usize::MAX);
-        let mut out = lock(&self.shared.output);
-        let pids = args.pid.map_or_else(|| out.pids(), |p| vec![p]);
-        let mut msgs = Vec::new();
-        for p in pids {
-            for c in out.take(p, limit, max_len) {
-                msgs.push(json!({
+        let chunks: Vec<_> = {
+            let mut out = lock(&self.shared.output);
+            let pids = args.pid.map_or_else(|| out.pids(), |p| vec![p]);
+            let chunks = pids
+                .into_iter()
+                .flat_map(|p| out.take(p, limit, max_len))
+                .collect();
+            out.prune(|p| task_can_write(&exec, p));
+            chunks
+        };
+        // Up to `limit` x `max_len` bytes of text and hex: built with no lock held.
+        drop(exec);
+        let msgs = chunks
+            .iter()
+            .map(|c| {
+                json!({
                     "target": c.stream.target(c.pid),
                     "pid": c.pid,
                     "stream": c.stream.name(),
@@ -1797,10 +1812,9 @@ impl Backend for ExecBackend {
                     "channel": 0,
                     "length": c.data.len(),
                     "src_pid": c.pid,
-                }));
-            }
-        }
-        out.prune(|p| task_can_write(&exec, p));
+                })
+            })
+            .collect();
         Ok(Value::Array(msgs))
     }
 
@@ -2292,6 +2306,13 @@ mod tests {
         }
         let w = slow.as_ref().map(|p| p.until_next(t0)).unwrap_or_default();
         assert_eq!(w, Duration::from_secs(1));
+        // A huge rate (any finite `clock rate` is accepted) never overflows either.
+        let mut fast = None;
+        assert_eq!(Pace::owed(&mut fast, f64::MAX, t0), 1);
+        assert_eq!(
+            Pace::owed(&mut fast, f64::MAX, t0 + Duration::from_secs(1)),
+            1
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ use hsx_exec::Hal;
 use hsx_exec::status::hal as hal_status;
 use serde::Serialize;
 
+// CAN payloads are logged as lower-case hex without separators.
+use crate::cmd::regs::to_hex as hex;
 use crate::time::{SystemTimeSource, TimeSource};
 
 /// CAN frames kept unless [`LogHal::new`] is given another capacity.
@@ -158,16 +160,6 @@ impl Default for LogHal {
     fn default() -> Self {
         Self::new(DEFAULT_CAN_CAPACITY)
     }
-}
-
-/// Lower-case hex without separators, the usual way CAN payloads are logged.
-fn hex(data: &[u8]) -> String {
-    use core::fmt::Write as _;
-    let mut s = String::with_capacity(data.len() * 2);
-    for b in data {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 impl Hal for LogHal {
