@@ -9,14 +9,16 @@ use hsx_vm::isa::{Form, Instr, Opcode};
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
-use crate::lex::{LexError, Lexer, TokKind, Token, decode_quoted, is_symbol_name};
+use crate::lex::{
+    LexError, Lexer, TokKind, Token, decode_quoted, is_register_name, is_symbol_name,
+};
 use crate::meta::{self, CmdSpec, MailboxSpec, ValueSpec};
 use crate::source::{Loc, Sources};
 
-/// Largest code or rodata section the loader accepts.
-pub(crate) const SECTION_LIMIT: u32 = 0x1_0000;
-/// Where rodata is mapped in every task's data space.
-pub(crate) const RODATA_BASE: u32 = 0x4000;
+/// Largest code or rodata section the loader accepts (the two limits are equal).
+pub(crate) const SECTION_LIMIT: u32 = hsx_image::MAX_CODE_LEN;
+const _: () = assert!(hsx_image::MAX_CODE_LEN == hsx_image::MAX_RODATA_LEN);
+pub(crate) use hsx_image::RODATA_BASE;
 const MAX_DIAGS: usize = 50;
 /// How many lines a metadata JSON payload may continue over.
 const MAX_JSON_LINES: usize = 256;
@@ -189,13 +191,10 @@ impl<'s> Assembler<'s> {
             return;
         };
         let n = src.line_count();
+        let mut ctx = FileCtx { file, line: 0, dir };
         let mut i = 0;
         while i < n {
-            let mut ctx = FileCtx {
-                file,
-                line: (i + 1) as u32,
-                dir: dir.clone(),
-            };
+            ctx.line = (i + 1) as u32;
             let text = src.line(i);
             let mut extra = 0usize;
             if let Err((loc, msg)) = self.line(st, &mut ctx, text, &src, i, &mut extra) {
@@ -239,7 +238,8 @@ impl<'s> Assembler<'s> {
     }
 
     /// Require that nothing but a comment follows.
-    fn expect_end(ctx: &FileCtx, lx: &mut Lexer, what: &str) -> LineResult<()> {
+    /// `what` is only formatted on error: this runs once per instruction.
+    fn expect_end(ctx: &FileCtx, lx: &mut Lexer, what: impl std::fmt::Display) -> LineResult<()> {
         let mut t = Self::next(ctx, lx)?;
         // `MOV R1, R2, R3`: point at the extra operand rather than at the comma.
         if let Some(c) = &t
@@ -275,13 +275,12 @@ impl<'s> Assembler<'s> {
             return None;
         }
         let s = text.get(t.start..t.end)?;
-        let b = s.as_bytes();
-        if b.len() < 2 || !(b[0] == b'R' || b[0] == b'r') || !b[1..].iter().all(u8::is_ascii_digit)
-        {
+        if !is_register_name(s) {
             return None;
         }
         match s[1..].parse::<u32>() {
-            Ok(n) if n <= 15 && !(s.len() > 2 && b[1] == b'0') => Some(Ok(n as u8)),
+            // `R01` is rejected: only the plain spelling names a register.
+            Ok(n) if n <= 15 && !(s.len() > 2 && s.as_bytes()[1] == b'0') => Some(Ok(n as u8)),
             _ => Some(Err(format!(
                 "register `{s}` does not exist (expected R0..R15)"
             ))),
@@ -328,12 +327,14 @@ impl<'s> Assembler<'s> {
                         ),
                     ));
                 }
-                let kind = match text.to_ascii_lowercase().as_str() {
-                    "lo16" => Some(SymKind::Lo16),
-                    "hi16" => Some(SymKind::Hi16),
-                    "off16" => Some(SymKind::Off16),
-                    _ => None,
-                };
+                let kind = [
+                    ("lo16", SymKind::Lo16),
+                    ("hi16", SymKind::Hi16),
+                    ("off16", SymKind::Off16),
+                ]
+                .into_iter()
+                .find(|(k, _)| text.eq_ignore_ascii_case(k))
+                .map(|(_, kind)| kind);
                 if let Some(kind) = kind
                     && matches!(
                         Self::peek(ctx, lx)?,
@@ -433,7 +434,9 @@ impl<'s> Assembler<'s> {
                 let neg = *sign == '-';
                 let op = Self::operand(ctx, lx, mn, "offset")?;
                 let op = match op {
-                    Operand::Int(v, tok) if neg => Operand::Int(-v, tok),
+                    // `v` can be i64::MIN (`[R2 - -9223372036854775808]`); saturating keeps
+                    // it out of range so `int_in` reports it instead of overflowing here.
+                    Operand::Int(v, tok) if neg => Operand::Int(v.saturating_neg(), tok),
                     Operand::Sym(s) if neg => {
                         return Err((
                             s.loc,
@@ -724,7 +727,7 @@ impl<'s> Assembler<'s> {
                 },
             },
         };
-        Self::expect_end(ctx, lx, &format!("the operands of {mn}"))?;
+        Self::expect_end(ctx, lx, format_args!("the operands of {mn}"))?;
         Self::emit(st, ins.encode(), mloc, true)?;
         if let Some(w) = second {
             Self::emit(st, w, mloc, false)?;
@@ -1049,7 +1052,7 @@ impl<'s> Assembler<'s> {
                 let ok = bytes.iter().all(|b| (0x20..0x7F).contains(b));
                 let s = String::from_utf8_lossy(&bytes);
                 let s = s.trim();
-                if !ok || s.len() > 31 {
+                if !ok || s.len() > hsx_image::APP_NAME_MAX_LEN {
                     return Err((
                         Self::tok_loc(ctx, &t),
                         "app name must be at most 31 printable ASCII characters".into(),

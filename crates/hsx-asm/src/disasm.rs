@@ -5,12 +5,14 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 
 use hsx_image::sym::SymFile;
-use hsx_image::{CRC_OFFSET, FLAG_ALLOW_MULTIPLE, Image, LoadError, MailboxEntry, VERSION_V2};
+use hsx_image::{
+    CRC_OFFSET, FLAG_ALLOW_MULTIPLE, Image, LoadError, MailboxEntry, RODATA_BASE, VERSION_V2,
+};
 use hsx_vm::isa::{Form, Instr, Opcode};
 use serde_json::{Map, Value};
 
 use crate::diag::DisasmError;
-use crate::lex::is_symbol_name;
+use crate::lex::{is_register_name, is_symbol_name};
 
 /// Listing options.
 #[derive(Debug, Clone)]
@@ -79,11 +81,6 @@ struct Disasm<'a> {
     starts: BTreeSet<u32>,
     code_labels: BTreeMap<u32, Vec<String>>,
     data_labels: BTreeMap<u32, Vec<String>>,
-}
-
-fn is_register_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 2 && (b[0] == b'R' || b[0] == b'r') && b[1..].iter().all(u8::is_ascii_digit)
 }
 
 fn usable_name(s: &str) -> bool {
@@ -155,7 +152,7 @@ impl<'a> Disasm<'a> {
             i += if two { 2 } else { 1 };
         }
         let code_len = words.len() as u32 * 4;
-        let ro_end = 0x4000 + img.rodata.len() as u32;
+        let ro_end = RODATA_BASE + img.rodata.len() as u32;
         let mut used: HashSet<String> = HashSet::new();
         let mut code_labels: BTreeMap<u32, Vec<String>> = BTreeMap::new();
         let mut data_labels: BTreeMap<u32, Vec<String>> = BTreeMap::new();
@@ -183,7 +180,7 @@ impl<'a> Disasm<'a> {
                 }
                 let slot = if addr < code_len && starts.contains(&addr) || addr == code_len {
                     code_labels.entry(addr).or_default()
-                } else if (0x4000..=ro_end).contains(&addr) {
+                } else if (RODATA_BASE..=ro_end).contains(&addr) {
                     data_labels.entry(addr).or_default()
                 } else {
                     continue;
@@ -527,7 +524,7 @@ impl<'a> Disasm<'a> {
         let mut cuts: Vec<u32> = self
             .data_labels
             .keys()
-            .map(|a| a - 0x4000)
+            .map(|a| a - RODATA_BASE)
             .filter(|&o| o <= len)
             .collect();
         cuts.push(0);
@@ -536,15 +533,17 @@ impl<'a> Disasm<'a> {
         cuts.dedup();
         for w in cuts.windows(2) {
             let (a, b) = (w[0], w[1]);
-            self.labels(0x4000 + a, false);
+            self.labels(RODATA_BASE + a, false);
             self.data_run(a as usize, b as usize);
         }
-        self.labels(0x4000 + len, false);
+        self.labels(RODATA_BASE + len, false);
     }
 
     /// Rodata bytes `[a, b)` as `.asciz`/`.ascii` for text runs and `.byte` otherwise.
     fn data_run(&mut self, a: usize, b: usize) {
-        let ro = self.img.rodata.clone();
+        // `img` outlives `self`'s borrow, so no copy of the rodata per segment is needed.
+        let img = self.img;
+        let ro = &img.rodata;
         let mut i = a;
         let mut pending: Vec<(usize, u8)> = Vec::new();
         while i < b {
@@ -555,7 +554,7 @@ impl<'a> Disasm<'a> {
             if z - i >= 8 {
                 self.flush_bytes(&mut pending);
                 let c = if self.opts.show_words {
-                    format!("{:04X}", 0x4000 + i)
+                    format!("{:04X}", RODATA_BASE as usize + i)
                 } else {
                     String::new()
                 };
@@ -573,7 +572,7 @@ impl<'a> Disasm<'a> {
                 let nul = j < b && ro[j] == 0;
                 let dir = if nul { ".asciz" } else { ".ascii" };
                 let c = if self.opts.show_words {
-                    format!("{:04X}", 0x4000 + i)
+                    format!("{:04X}", RODATA_BASE as usize + i)
                 } else {
                     String::new()
                 };
@@ -596,7 +595,7 @@ impl<'a> Disasm<'a> {
         };
         let list: Vec<String> = pending.iter().map(|(_, b)| format!("0x{b:02X}")).collect();
         let c = if self.opts.show_words {
-            format!("{:04X}", 0x4000 + first)
+            format!("{:04X}", RODATA_BASE as usize + first)
         } else {
             String::new()
         };

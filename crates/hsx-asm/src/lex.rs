@@ -86,6 +86,13 @@ pub(crate) fn is_symbol_name(s: &str) -> bool {
     !b.is_empty() && is_ident_start(b[0]) && b[1..].iter().all(|&c| is_ident_char(c))
 }
 
+/// Whether `s` has the shape of a register name (`R`/`r` and digits), in range or not: such
+/// a word is never usable as a symbol.
+pub(crate) fn is_register_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 2 && (b[0] == b'R' || b[0] == b'r') && b[1..].iter().all(u8::is_ascii_digit)
+}
+
 /// A cursor over one line's code part (comment already cut off).
 pub(crate) struct Lexer<'a> {
     pub line: &'a str,
@@ -196,13 +203,11 @@ impl<'a> Lexer<'a> {
         }
         self.pos = i;
         let text = &self.line[digits_start..i];
-        let lower = text.to_ascii_lowercase();
-        let (radix, body) = if let Some(h) = lower.strip_prefix("0x") {
-            (16, h)
-        } else if let Some(bn) = lower.strip_prefix("0b") {
-            (2, bn)
-        } else {
-            (10, lower.as_str())
+        // `from_str_radix` takes either letter case, so only the prefix needs folding.
+        let (radix, body) = match text.as_bytes() {
+            [b'0', b'x' | b'X', ..] => (16, &text[2..]),
+            [b'0', b'b' | b'B', ..] => (2, &text[2..]),
+            _ => (10, text),
         };
         let whole = &self.line[start..i];
         let mag = if body.is_empty() {
@@ -365,6 +370,7 @@ mod tests {
             vec![Punct('['), Ident, Punct('-'), Int(4), Punct(']')]
         );
         assert_eq!(kinds("-0x10"), vec![Int(-16)]);
+        assert_eq!(kinds("0X1f 0B11 0xAb"), vec![Int(31), Int(3), Int(0xAB)]);
         assert!(Lexer::new("12ab").next_token().is_err());
     }
 

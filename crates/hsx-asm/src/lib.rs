@@ -109,13 +109,13 @@ pub fn assemble_files(paths: &[PathBuf], opts: &AsmOptions) -> Result<AsmOutput,
             text,
         });
     }
-    assemble_sources(&inputs, opts)
+    assemble_owned(inputs, opts)
 }
 
 /// Assemble one in-memory source (e.g. for `hsx run file.mvasm`).
 pub fn assemble_source(name: &str, text: &str, opts: &AsmOptions) -> Result<AsmOutput, AsmError> {
-    assemble_sources(
-        &[SourceInput {
+    assemble_owned(
+        vec![SourceInput {
             name: name.to_string(),
             text: text.to_string(),
         }],
@@ -125,6 +125,12 @@ pub fn assemble_source(name: &str, text: &str, opts: &AsmOptions) -> Result<AsmO
 
 /// Assemble several in-memory sources and link them in order.
 pub fn assemble_sources(inputs: &[SourceInput], opts: &AsmOptions) -> Result<AsmOutput, AsmError> {
+    assemble_owned(inputs.to_vec(), opts)
+}
+
+/// [`assemble_sources`] taking ownership, so each source text is copied into [`Sources`]
+/// once rather than once per public entry point.
+fn assemble_owned(mut inputs: Vec<SourceInput>, opts: &AsmOptions) -> Result<AsmOutput, AsmError> {
     if inputs.is_empty() {
         return Err(AsmError::Input("no input files".into()));
     }
@@ -133,8 +139,10 @@ pub fn assemble_sources(inputs: &[SourceInput], opts: &AsmOptions) -> Result<Asm
     let mut diags = Vec::new();
     {
         let mut asm = Assembler::new(&mut sources);
-        for input in inputs {
-            let file = asm.sources.add(input.name.clone(), input.text.clone());
+        for input in &mut inputs {
+            // Only the names are needed after this (for the default app name).
+            let text = std::mem::take(&mut input.text);
+            let file = asm.sources.add(input.name.clone(), text);
             let path = Path::new(&input.name);
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let canonical = std::fs::canonicalize(path).ok();

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use hsx_vm::isa::sext12;
+
 use crate::asm::{Object, RODATA_BASE, RelocType, SECTION_LIMIT, Section, SymKind};
 use crate::meta::{CmdSpec, HandlerSpec, MailboxSpec, ValueSpec};
 use crate::source::{Loc, Sources};
@@ -242,7 +244,7 @@ pub(crate) fn link(objects: &mut [Object], sources: &Sources) -> Result<Linked, 
                             r.sym.loc,
                             format!(
                                 "`{shown}` = {value:#06X} does not fit {what}'s signed 12-bit immediate (-2048..2047); it would read back as {:#010X}{hint}",
-                                if value <= 0xFFF { ((value as i32) << 20 >> 20) as u32 } else { value }
+                                if value <= 0xFFF { sext12(value as u16) as u32 } else { value }
                             ),
                         ));
                         continue;

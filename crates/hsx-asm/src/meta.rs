@@ -1,6 +1,10 @@
 //! `.value`, `.cmd` and `.mailbox` directive payloads: JSON → normalised records, with the
 //! key aliases and value coercions of `vm.md` §8.2 and the linker's encoding rules (§4.3).
 
+use hsx_image::{
+    AUTH_ADMIN, AUTH_FACTORY, AUTH_PUBLIC, AUTH_USER, CMD_FLAG_ASYNC, CMD_FLAG_PIN,
+    VALUE_FLAG_BOOL, VALUE_FLAG_PERSIST, VALUE_FLAG_PIN, VALUE_FLAG_RO, VALUE_FLAG_STICKY,
+};
 use serde_json::{Map, Value};
 
 /// A `.value` declaration after normalisation (f16 fields already encoded).
@@ -54,16 +58,24 @@ pub(crate) struct MailboxSpec {
 }
 
 const VALUE_FLAGS: &[(&str, u64)] = &[
-    ("RO", 0x01),
-    ("READONLY", 0x01),
-    ("READ_ONLY", 0x01),
-    ("PERSIST", 0x02),
-    ("STICKY", 0x04),
-    ("PIN", 0x08),
-    ("BOOL", 0x10),
+    ("RO", VALUE_FLAG_RO as u64),
+    ("READONLY", VALUE_FLAG_RO as u64),
+    ("READ_ONLY", VALUE_FLAG_RO as u64),
+    ("PERSIST", VALUE_FLAG_PERSIST as u64),
+    ("STICKY", VALUE_FLAG_STICKY as u64),
+    ("PIN", VALUE_FLAG_PIN as u64),
+    ("BOOL", VALUE_FLAG_BOOL as u64),
 ];
-const CMD_FLAGS: &[(&str, u64)] = &[("PIN", 0x01), ("ASYNC", 0x02)];
-const AUTH_LEVELS: &[(&str, u64)] = &[("PUBLIC", 0), ("USER", 1), ("ADMIN", 2), ("FACTORY", 3)];
+const CMD_FLAGS: &[(&str, u64)] = &[
+    ("PIN", CMD_FLAG_PIN as u64),
+    ("ASYNC", CMD_FLAG_ASYNC as u64),
+];
+const AUTH_LEVELS: &[(&str, u64)] = &[
+    ("PUBLIC", AUTH_PUBLIC as u64),
+    ("USER", AUTH_USER as u64),
+    ("ADMIN", AUTH_ADMIN as u64),
+    ("FACTORY", AUTH_FACTORY as u64),
+];
 
 /// Remove the first present key of `keys` (alias order matters: the first wins).
 fn take(map: &mut Map<String, Value>, keys: &[&str]) -> Option<Value> {
@@ -128,9 +140,14 @@ fn float(field: &str, v: &Value) -> Result<f64, String> {
 }
 
 /// IEEE binary16 bits of `v`, round-to-nearest-even (what the reference's `struct 'e'`
-/// produces; overflow becomes ±inf).
+/// produces; overflow becomes ±inf). The VM's conversion is used because `half`'s own
+/// `from_f64` rounds twice near ties.
 pub(crate) fn f16_bits(v: f64) -> u16 {
-    half::f16::from_f64(v).to_bits()
+    // The VM canonicalises every NaN; the reference keeps a NaN's sign (`"-nan"` → 0xFE00).
+    if v.is_nan() {
+        return if v.is_sign_negative() { 0xFE00 } else { 0x7E00 };
+    }
+    hsx_vm::fp16::f16_from_f64(v)
 }
 
 fn flag_spec(field: &str, v: &Value, names: &[(&str, u64)]) -> Result<u8, String> {
@@ -377,6 +394,10 @@ mod tests {
         assert_eq!(v.unit.as_deref(), Some("C"));
         assert_eq!(f16_bits(70000.0), 0x7C00);
         assert_eq!(f16_bits(-1e9), 0xFC00);
+        // Just above a tie, with the deciding bit in the low word of the binary64.
+        assert_eq!(f16_bits(1.0 + 2f64.powi(-11) + 2f64.powi(-21)), 0x3C01);
+        assert_eq!(f16_bits("-nan".parse().unwrap()), 0xFE00);
+        assert_eq!(f16_bits("nan".parse().unwrap()), 0x7E00);
     }
 
     #[test]

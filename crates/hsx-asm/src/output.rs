@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hsx_image::sym::{Function, Instruction, MemoryRegion, SymFile, Variable};
-use hsx_image::{CommandEntry, FLAG_ALLOW_MULTIPLE, Image, MailboxEntry, Metadata, ValueEntry};
+use hsx_image::{
+    CommandEntry, FLAG_ALLOW_MULTIPLE, Image, MailboxEntry, Metadata, RODATA_BASE, ValueEntry,
+};
 
 use crate::asm::{Object, Section};
 use crate::link::Linked;
@@ -129,7 +131,7 @@ pub(crate) fn build_sym(
                 .unwrap_or(0)
     };
     let obj_ro_end = |oi: usize| {
-        0x4000
+        RODATA_BASE
             + linked.bases.get(oi).map(|b| b.1).unwrap_or(0)
             + objects.get(oi).map(|o| o.rodata.len() as u32).unwrap_or(0)
     };
@@ -245,8 +247,8 @@ pub(crate) fn build_sym(
         memory_regions.push(MemoryRegion {
             name: "rodata".into(),
             kind: "data".into(),
-            start: 0x4000,
-            end: 0x4000 + linked.rodata.len() as u32 - 1,
+            start: RODATA_BASE,
+            end: RODATA_BASE + linked.rodata.len() as u32 - 1,
         });
     }
 

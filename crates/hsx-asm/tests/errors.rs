@@ -425,3 +425,29 @@ fn missing_input_file() {
         "{err}"
     );
 }
+
+/// Input that once panicked: a most-negative offset negated again, and `.include` followed
+/// by a multi-byte blank (the name was cut inside that character).
+#[test]
+fn hostile_operands_are_errors_not_panics() {
+    check(
+        "LD R1, [R2 - -9223372036854775808]\n",
+        1,
+        14,
+        "out of range",
+    );
+    let err = asm(".include \u{3000}x\n").unwrap_err();
+    assert_eq!(err.first().map(|d| d.line), Some(1));
+    let err = asm(".include x\u{3000}y\n").unwrap_err();
+    assert_eq!(err.first().map(|d| d.line), Some(1));
+}
+
+/// Register spellings: lower case is accepted, a leading zero is not (`R01` would read as a
+/// register in some tools and as a symbol in others).
+#[test]
+fn register_spellings() {
+    let out = asm("mov r15, r0\nRET\n").unwrap();
+    assert_eq!(out.image.code_words().next(), Some(0x04F0_0000));
+    check("MOV R01, R1", 1, 5, "register `R01` does not exist");
+    check("LDI R1, r3", 1, 9, "found register `r3`");
+}

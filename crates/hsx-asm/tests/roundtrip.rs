@@ -193,6 +193,20 @@ proptest! {
         let _ = asm(&src);
     }
 
+    /// Arbitrary Unicode text never panics the assembler (the lexer slices by byte offset,
+    /// so multi-byte characters next to every kind of token matter).
+    #[test]
+    fn arbitrary_unicode_source_never_panics(
+        parts in prop::collection::vec(prop::sample::select(vec![
+            "\u{3000}", "\u{a0}", "é", "→", "\"", "'", "\\", ".include", ".asciz", ".name",
+            ".value", "{", "}", "LD", "R1", "[", "]", "-", "x", ";", ",", ":", "\n",
+        ]), 0..30),
+        noise in "\\PC{0,40}",
+    ) {
+        let src = parts.concat() + &noise;
+        let _ = asm(&src);
+    }
+
     /// Arbitrary bytes never panic the disassembler.
     #[test]
     fn arbitrary_bytes_never_panic_disasm(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
