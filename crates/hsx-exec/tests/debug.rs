@@ -221,3 +221,19 @@ fn event_queue_is_bounded_and_reports_drops() {
     assert_eq!(ex.pending_events(), 0);
     assert_eq!(ex.reg_get(p2, Reg::R7).unwrap(), 50);
 }
+
+#[test]
+fn imported_trace_with_the_largest_seq_does_not_overflow() {
+    let (mut ex, _c) = exec();
+    let pid = load(&mut ex, &count_to(5), &[]);
+    assert!(ex.set_trace(pid, Some(true)).unwrap());
+    ex.step(1);
+    let mut rec = ex.trace_records(pid, None).unwrap()[0];
+    rec.seq = u64::MAX;
+    assert_eq!(ex.trace_import(pid, &[rec], true).unwrap(), 1);
+    ex.step(100);
+    assert_eq!(ex.task(pid).unwrap().state, TaskState::Returned);
+    let recs = ex.trace_records(pid, None).unwrap();
+    assert!(recs.len() > 1);
+    assert!(recs.iter().all(|r| r.seq == u64::MAX));
+}

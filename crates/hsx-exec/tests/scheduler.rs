@@ -511,3 +511,23 @@ fn scheduler_event_after_a_return_says_returned() {
     assert_eq!(s[0].reason.as_str(), "returned");
     assert_eq!(s[0].post_state, Some(TaskState::Returned));
 }
+
+#[test]
+fn longest_sleep_near_the_end_of_the_clock_saturates() {
+    use hsx_exec::{Backends, Executive, VirtualClock};
+    let clock = VirtualClock::starting_at(u64::MAX - 10);
+    let mut ex = Executive::new(ExecConfig::default(), Backends::new(clock.clone()));
+    let mut p = Asm::new();
+    p.ldi32(0, u32::MAX).svc(6, 0).ldi(0, 5).ret();
+    let pid = load(&mut ex, &p.build(), &[]);
+    let s = ex.step(100);
+    assert_eq!(
+        s.stop,
+        StopReason::Blocked {
+            next_deadline_ms: Some(u64::MAX)
+        }
+    );
+    clock.advance(u64::MAX);
+    ex.step(100);
+    assert_eq!(ex.task(pid).unwrap().exit_status, Some(5));
+}

@@ -463,3 +463,35 @@ fn case25_app_names() {
         TaskState::Ready
     );
 }
+
+#[test]
+fn cmd_help_at_the_end_of_memory_keeps_the_nul() {
+    let (mut ex, _c) = exec();
+    let mut a = Asm::new();
+    // CMD_HELP into 4 bytes before the end of memory with a buffer size far beyond it.
+    a.ldi32(1, 0x0201)
+        .ldi32(2, 0xFFFC)
+        .ldi32(3, 0xFFFF)
+        .svc(8, 4)
+        .mov(8, 0)
+        .mov(9, 1)
+        .ret();
+    let mut img = image(&a.build(), &[]);
+    img.metadata = cmd_image(&[(1, 0)]).metadata;
+    let pid = ex.load_image(&img, LoadOptions::default()).unwrap().pid;
+    ex.step(1000);
+    let t = ex.task(pid).unwrap();
+    assert_eq!((t.regs[8], t.regs[9]), (0, 3), "3 text bytes + NUL fit");
+    assert_eq!(ex.read_mem(pid, 0xFFFC, 16).unwrap(), b"Res\0");
+}
+
+#[test]
+fn host_f64_values_round_like_the_vm() {
+    use hsx_exec::values::f64_to_f16;
+    // Just above a tie, with the excess only in the low word of the binary64.
+    let x = 1.0 + 2f64.powi(-11) + 2f64.powi(-21);
+    assert_eq!(f64_to_f16(x), hsx_vm::fp16::f16_from_f64(x));
+    assert_eq!(f64_to_f16(x), 0x3C01);
+    assert_eq!(f64_to_f16(f64::NAN), 0x7E00);
+    assert_eq!(f64_to_f16(1.0e6), 0x7C00);
+}

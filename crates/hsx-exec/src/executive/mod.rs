@@ -95,6 +95,14 @@ pub(crate) struct TaskRec {
     pub may_brk: bool,
 }
 
+impl TaskRec {
+    /// Instructions per slice (the quantum, never 0).
+    #[inline]
+    pub(crate) fn slice_len(&self) -> u64 {
+        u64::from(self.quantum.max(1))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum TimerKind {
     Sleep,
@@ -417,12 +425,12 @@ impl Executive {
         self.runq.retain(|s| *s != slot);
         let details = emit.then(|| self.details_pc(slot));
         self.set_state(slot, TaskState::Running, reason, details)?;
-        let q = self.rec(slot).map_or(1, |r| r.quantum);
+        let q = self.rec(slot).map_or(1, TaskRec::slice_len);
         if let Some(r) = self.rec_mut(slot) {
             r.counters.rotate += 1;
         }
         self.current = Some(slot);
-        self.slice_left = u64::from(q.max(1));
+        self.slice_left = q;
         let _ = self.vm.set_context(slot);
         Ok(())
     }
@@ -828,11 +836,7 @@ impl Executive {
     pub fn read_mem(&self, pid: u32, addr: u32, len: usize) -> Result<Vec<u8>, ExecError> {
         let slot = self.slot_of(pid)?;
         let t = self.vm_task(slot).ok_or(ExecError::UnknownPid(pid))?;
-        let n = len.min(MEM_SIZE - (addr & 0xFFFF) as usize);
-        let mut buf = alloc::vec![0u8; n];
-        let got = t.read_mem(addr, &mut buf);
-        buf.truncate(got);
-        Ok(buf)
+        Ok(read_clipped(t, addr, len))
     }
 
     /// Write task memory (address masked to 16 bits, data clipped at 0x10000). Returns the
@@ -876,6 +880,16 @@ impl Executive {
             .map(VmTask::code_len)
             .ok_or(ExecError::UnknownPid(pid))
     }
+}
+
+/// `len` bytes of task memory at `addr` (masked to 16 bits), clipped at the end of memory
+/// before allocating, so a huge host or guest length costs nothing.
+pub(crate) fn read_clipped(t: &VmTask, addr: u32, len: usize) -> Vec<u8> {
+    let n = len.min(MEM_SIZE - (addr & 0xFFFF) as usize);
+    let mut buf = alloc::vec![0u8; n];
+    let got = t.read_mem(addr, &mut buf);
+    buf.truncate(got);
+    buf
 }
 
 pub(crate) const fn reg_base(slot: usize) -> u32 {

@@ -5,9 +5,9 @@
 use alloc::boxed::Box;
 use core::cmp::Reverse;
 
-use hsx_vm::{Reg, StepResult, Task};
+use hsx_vm::{StepResult, Task};
 
-use super::{ExecError, Executive, StepSummary, StopReason, TimerKind};
+use super::{ExecError, Executive, StepSummary, StopReason, TaskRec, TimerKind};
 use crate::event::{
     BreakPhase, BreakReason, DebugBreak, EventKind, FaultInfo, SchedulerSwitch, StateDetails,
     SwitchReason,
@@ -172,7 +172,7 @@ impl Executive {
         let Some(cur) = self.current else {
             return Err(1);
         };
-        let q0 = self.rec(cur).map_or(1, |r| u64::from(r.quantum.max(1)));
+        let q0 = self.rec(cur).map_or(1, TaskRec::slice_len);
         if self.slice_left != q0 {
             return Err(1);
         }
@@ -184,7 +184,7 @@ impl Executive {
         let mut w = 0u64;
         for &s in &ring {
             match self.rec(s) {
-                Some(r) if !r.debug.slow && !r.may_brk => w += u64::from(r.quantum.max(1)),
+                Some(r) if !r.debug.slow && !r.may_brk => w += r.slice_len(),
                 _ => {
                     self.ring = ring;
                     return Err(64);
@@ -196,7 +196,7 @@ impl Executive {
             .iter()
             .flatten()
             .filter(|r| matches!(r.state, TaskState::WaitMbx | TaskState::Sleeping))
-            .map(|r| u64::from(r.quantum.max(1)))
+            .map(TaskRec::slice_len)
             .sum::<u64>();
         let rounds = remaining.min(WINDOW_MAX) / w_max;
         if rounds < WINDOW_MIN_ROUNDS {
@@ -210,7 +210,7 @@ impl Executive {
             let Some(r) = self.tasks.get_mut(slot).and_then(Option::as_mut) else {
                 continue;
             };
-            let q = u64::from(r.quantum.max(1));
+            let q = r.slice_len();
             let cap = count_before(g_min, w, off, q);
             if r.pending.is_none()
                 && r.bank < cap
@@ -238,7 +238,7 @@ impl Executive {
             let Some(r) = self.tasks.get_mut(slot).and_then(Option::as_mut) else {
                 continue;
             };
-            let n = full * u64::from(r.quantum.max(1));
+            let n = full * r.slice_len();
             r.bank -= n.min(r.bank);
             r.counters.step += n;
             if rotate && full > 0 {
@@ -373,7 +373,7 @@ impl Executive {
             Some(_) => SwitchReason::QuantumExpired,
         };
         let quantum_remaining = post.and_then(|r| {
-            let q = u64::from(r.quantum.max(1));
+            let q = r.slice_len();
             let steps = self
                 .pids
                 .get(&prev_pid)
@@ -444,7 +444,7 @@ impl Executive {
                 self.runq.is_empty()
             };
             if keep {
-                self.slice_left = self.rec(cur).map_or(1, |r| u64::from(r.quantum.max(1)));
+                self.slice_left = self.rec(cur).map_or(1, TaskRec::slice_len);
                 return Some(cur);
             }
             self.current = None;
@@ -467,9 +467,9 @@ impl Executive {
             return self.pick();
         };
         r.counters.rotate += 1;
-        let q = r.quantum;
+        let q = r.slice_len();
         self.current = Some(slot);
-        self.slice_left = u64::from(q.max(1));
+        self.slice_left = q;
         let _ = self.vm.set_context(slot);
         Some(slot)
     }
@@ -482,7 +482,7 @@ impl Executive {
         slot: usize,
         to: TaskState,
         reason: StateReason,
-    ) -> Option<&mut super::TaskRec> {
+    ) -> Option<&mut TaskRec> {
         let ts_ms = self.now_ms;
         let r = self.tasks.get_mut(slot)?.as_mut()?;
         if !TaskState::can_transition(Some(r.state), to) {
@@ -819,22 +819,9 @@ impl Executive {
         let Some(&slot) = self.pids.get(&c.pid) else {
             return;
         };
-        let regs = c.regs();
-        let info = (c.info_ptr != 0).then(|| c.info_record());
         if let Some(t) = self.vm.task_mut(slot) {
-            let payload = c.payload();
-            if !payload.is_empty() {
-                t.write_mem(c.buf_ptr, payload);
-            }
-            for (i, v) in regs.iter().enumerate() {
-                t.reg_set(Reg::gpr(i as u8), *v);
-            }
-            if let Some(rec) = info {
-                // The reference skips a record that would run past the end of memory.
-                if (c.info_ptr & 0xFFFF) as usize + rec.len() <= hsx_vm::MEM_SIZE {
-                    t.write_mem(c.info_ptr, &rec);
-                }
-            }
+            let info = c.info_record();
+            super::svc::deliver_recv(t, c.buf_ptr, c.payload(), c.regs(), c.info_ptr, &info);
         }
         self.disarm_timer(slot);
         let timed_out = c.timed_out();
@@ -899,7 +886,8 @@ impl Executive {
         let Some(last) = t.last_trace().copied() else {
             return;
         };
-        self.trace_seq += 1;
+        // Imported records may carry any `seq` (even u64::MAX); never overflow past them.
+        self.trace_seq = self.trace_seq.saturating_add(1);
         let rec = TraceRecord {
             seq: self.trace_seq,
             pid: self.pid_of(slot),

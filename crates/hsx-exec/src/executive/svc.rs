@@ -11,12 +11,12 @@ use alloc::vec::Vec;
 
 use hsx_vm::{MEM_SIZE, Reg};
 
-use super::{Executive, VmTask, WaitInfo};
+use super::{Executive, VmTask, WaitInfo, read_clipped};
 use crate::backend::sanitize_path;
 use crate::event::EventKind;
 use crate::mailbox::{MailboxError, RecvOutcome, RecvRequest, StdioStream, func as mfn, recv_info};
 use crate::status::{HSX_ERR_ENOSYS, cmd as cst, fs as fst, mbx as mst, val as vst};
-use crate::values::{Caller, GuestMem, cmd_fn, decode_lossy, val_fn};
+use crate::values::{Caller, GuestMem, cmd_fn, decode_lossy, help_output, val_fn, val_get_word};
 
 /// Longest guest string read (targets are cut to 32 bytes later anyway).
 pub const MAX_GUEST_STR: usize = 4096;
@@ -114,15 +114,9 @@ impl Executive {
 
     /// `len` bytes at `ptr` (16-bit), clipped at the end of memory.
     fn guest_bytes(&self, slot: usize, ptr: u32, len: u32) -> Vec<u8> {
-        let Some(t) = self.vm.task(slot) else {
-            return Vec::new();
-        };
-        let a = (ptr & 0xFFFF) as usize;
-        let n = (len as usize).min(MEM_SIZE - a);
-        let mut buf = alloc::vec![0u8; n];
-        let got = t.read_mem(ptr, &mut buf);
-        buf.truncate(got);
-        buf
+        self.vm
+            .task(slot)
+            .map_or_else(Vec::new, |t| read_clipped(t, ptr, len as usize))
     }
 
     /// NUL-terminated string at `ptr`.
@@ -131,14 +125,7 @@ impl Executive {
     }
 
     fn guest_cstr_bytes(&self, slot: usize, ptr: u32) -> Vec<u8> {
-        let Some(t) = self.vm.task(slot) else {
-            return Vec::new();
-        };
-        let a = (ptr & 0xFFFF) as usize;
-        let n = MAX_GUEST_STR.min(MEM_SIZE - a);
-        let mut buf = alloc::vec![0u8; n];
-        let got = t.read_mem(ptr, &mut buf);
-        buf.truncate(got);
+        let mut buf = self.guest_bytes(slot, ptr, MAX_GUEST_STR as u32);
         if let Some(end) = buf.iter().position(|b| *b == 0) {
             buf.truncate(end);
         }
@@ -412,19 +399,18 @@ impl Executive {
         self.mailboxes.count_step(pid);
         match self.mailboxes.recv_or_wait(pid, req) {
             Ok(RecvOutcome::Message(m)) => {
-                self.write_guest(slot, req.buf_ptr, &m.data);
-                for (i, v) in m.regs().iter().enumerate() {
-                    self.set_r(slot, i as u8, *v);
-                }
-                if req.info_ptr != 0 {
-                    self.write_info(slot, req.info_ptr, &m.info_record());
+                if let Some(t) = self.vm.task_mut(slot) {
+                    let info = m.info_record();
+                    deliver_recv(t, req.buf_ptr, &m.data, m.regs(), req.info_ptr, &info);
                 }
             }
             Ok(RecvOutcome::NoData) => {
+                // Only R0/R1 change here (a completion would zero R2..R4 as well).
                 self.set_r(slot, 0, u32::from(mst::NO_DATA));
                 self.set_r(slot, 1, 0);
-                if req.info_ptr != 0 {
-                    self.write_info(slot, req.info_ptr, &recv_info(mst::NO_DATA, 0, 0, 0, 0));
+                if let Some(t) = self.vm.task_mut(slot) {
+                    let info = recv_info(mst::NO_DATA, 0, 0, 0, 0);
+                    write_info(t, req.info_ptr, &info);
                 }
             }
             Ok(RecvOutcome::Blocked { deadline_ms }) => {
@@ -440,13 +426,6 @@ impl Executive {
                 );
             }
             Err(e) => self.mbx_err(slot, pid, mfn::RECV, e),
-        }
-    }
-
-    fn write_info(&mut self, slot: usize, ptr: u32, rec: &[u8]) {
-        // The reference skips a record that would run past the end of memory.
-        if ptr as usize + rec.len() <= MEM_SIZE {
-            self.write_guest(slot, ptr, rec);
         }
     }
 
@@ -488,14 +467,10 @@ impl Executive {
             }
             val_fn::GET => {
                 let oid = self.r16(slot, 1) as u16;
-                match self.registry.get_value(oid, None, caller) {
-                    // Success: the f16 bits in R0 with status 0 in the upper half.
-                    Ok(bits) => {
-                        self.set_r(slot, 0, u32::from(bits));
-                        return;
-                    }
-                    Err(e) => Err(e.code()),
-                }
+                // R0 alone carries the outcome; a read queues no events, so nothing to pump.
+                let word = val_get_word(self.registry.get_value(oid, None, caller));
+                self.set_r(slot, 0, word);
+                return;
             }
             val_fn::SET => {
                 let oid = self.r16(slot, 1) as u16;
@@ -590,19 +565,14 @@ impl Executive {
             }
             cmd_fn::HELP => {
                 let oid = self.r16(slot, 1) as u16;
-                let out = self.r16(slot, 2) as usize;
-                let max = self.r16(slot, 3) as usize;
+                let out = self.r16(slot, 2);
+                let max = self.r16(slot, 3);
                 match self.registry.command_help(oid, None, caller) {
                     Ok(text) => {
-                        let room = MEM_SIZE - out;
-                        let mut bytes = Vec::new();
-                        if max > 0 {
-                            let n = text.len().min(max - 1).min(room.saturating_sub(1));
-                            bytes.extend_from_slice(text.as_bytes().get(..n).unwrap_or_default());
-                            bytes.push(0);
-                        }
-                        let n = bytes.len().saturating_sub(1) as u32;
-                        self.write_guest(slot, out as u32, &bytes);
+                        // Clip the buffer at the end of memory so that the NUL still fits.
+                        let room = MEM_SIZE - out as usize;
+                        let (bytes, n) = help_output(text, max.min(room as u32));
+                        self.write_guest(slot, out, &bytes);
                         Ok(Some(n))
                     }
                     Err(e) => Err(e.code()),
@@ -649,6 +619,33 @@ impl Executive {
         let bits = u32::from(hsx_vm::fp16::f16_from_f64(y));
         let r0 = self.r(slot, 0);
         self.set_r(slot, 0, (r0 & 0xFFFF_0000) | bits);
+    }
+}
+
+/// A finished RECV (at once or as a deferred completion) into the task: the payload at
+/// `buf_ptr`, R0..R4, and the info record at `info_ptr`.
+pub(crate) fn deliver_recv(
+    t: &mut VmTask,
+    buf_ptr: u32,
+    payload: &[u8],
+    regs: [u32; 5],
+    info_ptr: u32,
+    info: &[u8],
+) {
+    if !payload.is_empty() {
+        t.write_mem(buf_ptr, payload);
+    }
+    for (i, v) in (0u8..).zip(regs) {
+        t.reg_set(Reg::gpr(i), v);
+    }
+    write_info(t, info_ptr, info);
+}
+
+/// The receive-info record at `ptr` (0 = none). The reference skips a record that would
+/// run past the end of memory rather than writing part of it.
+fn write_info(t: &mut VmTask, ptr: u32, rec: &[u8]) {
+    if ptr != 0 && (ptr & 0xFFFF) as usize + rec.len() <= MEM_SIZE {
+        t.write_mem(ptr, rec);
     }
 }
 

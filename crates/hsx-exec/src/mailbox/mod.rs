@@ -31,6 +31,7 @@ pub use target::{
     MAX_NAME_BYTES, Namespace, PREFIX_APP, PREFIX_PID, PREFIX_SHARED, PREFIX_SVC, TargetKey,
 };
 
+use crate::event::Bounded;
 use crate::status::mbx as st;
 
 /// Default descriptor capacity in bytes (`HSX_MBX_DEFAULT_RING_CAPACITY`).
@@ -946,10 +947,7 @@ pub struct MailboxManager {
     stdio_modes: [u16; 3],
     exited: BTreeSet<u32>,
     now_ms: u64,
-    events: VecDeque<MailboxEvent>,
-    event_capacity: usize,
-    events_enabled: bool,
-    events_dropped: u64,
+    events: Bounded<MailboxEvent>,
     completions: VecDeque<Completion>,
     pool_exhausted: bool,
 }
@@ -980,10 +978,7 @@ impl MailboxManager {
             stdio_modes: [mode::RDWR; 3],
             exited: BTreeSet::new(),
             now_ms: 0,
-            events: VecDeque::new(),
-            event_capacity: DEFAULT_EVENT_CAPACITY,
-            events_enabled: true,
-            events_dropped: 0,
+            events: Bounded::new(DEFAULT_EVENT_CAPACITY),
             completions: VecDeque::new(),
             pool_exhausted: false,
         }
@@ -1031,27 +1026,23 @@ impl MailboxManager {
 
     /// Turn event recording on or off (off: nothing is queued).
     pub fn set_events_enabled(&mut self, enabled: bool) {
-        self.events_enabled = enabled;
+        self.events.set_enabled(enabled);
     }
 
     /// Bound the event queue; the oldest events are dropped beyond it.
     pub fn set_event_capacity(&mut self, capacity: usize) {
-        self.event_capacity = capacity.max(1);
-        while self.events.len() > self.event_capacity {
-            self.events.pop_front();
-            self.events_dropped = self.events_dropped.saturating_add(1);
-        }
+        self.events.set_capacity(capacity);
     }
 
     /// Take every queued event, oldest first.
     pub fn take_events(&mut self) -> VecDeque<MailboxEvent> {
-        core::mem::take(&mut self.events)
+        self.events.take()
     }
 
     /// Events dropped because the queue was full.
     #[must_use]
     pub const fn events_dropped(&self) -> u64 {
-        self.events_dropped
+        self.events.dropped()
     }
 
     /// Record a failed mailbox SVC (`mailbox_error`).
@@ -1060,14 +1051,7 @@ impl MailboxManager {
     }
 
     fn emit(&mut self, ev: MailboxEvent) {
-        if !self.events_enabled {
-            return;
-        }
-        if self.events.len() >= self.event_capacity {
-            self.events.pop_front();
-            self.events_dropped = self.events_dropped.saturating_add(1);
-        }
-        self.events.push_back(ev);
+        self.events.push(ev);
     }
 
     // ------------------------------------------------------------------ bind / open / close
@@ -1407,8 +1391,13 @@ impl MailboxManager {
         d.next_seq = d.next_seq.saturating_add(1);
         d.bytes_used = d.bytes_used.saturating_add(cost);
         d.sent = d.sent.saturating_add(1);
-        d.queue.push_back(msg.clone());
-        self.deliver_to_taps(id, &msg);
+        // A second copy of the payload only when some tap wants it.
+        if d.taps.is_empty() {
+            d.queue.push_back(msg);
+        } else {
+            d.queue.push_back(msg.clone());
+            self.deliver_to_taps(id, &msg);
+        }
         Ok(())
     }
 

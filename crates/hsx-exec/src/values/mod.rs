@@ -27,13 +27,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use half::f16;
-
 pub use chain::{
     ChainError, CommandDesc, DESC_NONE, GuestMem, ValueDesc, decode_lossy, decode_unit,
     encode_unit, parse_command_chain, parse_value_chain, tag,
 };
 
+use crate::event::Bounded;
 use crate::mailbox::MailboxPort;
 use crate::persist::{Persist, WriteBehind, is_usable_key};
 use crate::status::{cmd as cst, val as vst};
@@ -127,16 +126,16 @@ pub const fn oid(group: u8, id: u8) -> u16 {
     ((group as u16) << 8) | id as u16
 }
 
-/// f16 bits → f64.
-#[must_use]
-pub fn f16_to_f64(bits: u16) -> f64 {
-    f16::from_bits(bits).to_f64()
-}
+/// f16 bits → f64 (the VM's exact decoding).
+pub use hsx_vm::fp16::f16_to_f64;
 
-/// f64 → f16 bits (round to nearest even, overflow to ±inf).
+/// f64 → f16 bits, rounded like the VM's FPU ([`hsx_vm::fp16::f16_from_f64`]: nearest even,
+/// overflow to ±inf, NaN canonical), so a value set from the host equals one computed by
+/// guest code.
 #[must_use]
+#[inline]
 pub fn f64_to_f16(x: f64) -> u16 {
-    f16::from_f64(x).to_bits()
+    hsx_vm::fp16::f16_from_f64(x)
 }
 
 /// Value service failure; [`ValError::code`] is the guest status.
@@ -811,9 +810,7 @@ pub struct Registry {
     persist: Option<Box<dyn Persist + Send>>,
     writes: WriteBehind,
     validator: Option<TokenValidator>,
-    events: VecDeque<ValEvent>,
-    event_capacity: usize,
-    events_enabled: bool,
+    events: Bounded<ValEvent>,
 }
 
 impl fmt::Debug for Registry {
@@ -856,9 +853,7 @@ impl Registry {
             persist: None,
             writes: WriteBehind::new(),
             validator: None,
-            events: VecDeque::new(),
-            event_capacity: crate::mailbox::DEFAULT_EVENT_CAPACITY,
-            events_enabled: true,
+            events: Bounded::new(crate::mailbox::DEFAULT_EVENT_CAPACITY),
         }
     }
 
@@ -872,27 +867,21 @@ impl Registry {
 
     /// Take every queued event, oldest first.
     pub fn take_events(&mut self) -> VecDeque<ValEvent> {
-        core::mem::take(&mut self.events)
+        self.events.take()
     }
 
     /// Turn event recording on or off.
     pub fn set_events_enabled(&mut self, enabled: bool) {
-        self.events_enabled = enabled;
+        self.events.set_enabled(enabled);
     }
 
     /// Bound the event queue (oldest dropped).
     pub fn set_event_capacity(&mut self, capacity: usize) {
-        self.event_capacity = capacity.max(1);
+        self.events.set_capacity(capacity);
     }
 
     fn emit(&mut self, ev: ValEvent) {
-        if !self.events_enabled {
-            return;
-        }
-        if self.events.len() >= self.event_capacity {
-            self.events.pop_front();
-        }
-        self.events.push_back(ev);
+        self.events.push(ev);
     }
 
     // -------------------------------------------------------------------- persistence
