@@ -208,6 +208,9 @@ pub struct ChainError {
     pub at: u16,
 }
 
+/// Most descriptors one chain may have.
+pub const MAX_CHAIN_LEN: usize = 32;
+
 fn walk<M, T>(
     mem: &M,
     head: u16,
@@ -224,7 +227,10 @@ where
     let mut cur = head;
     loop {
         let err = ChainError { at: cur };
-        if !seen.insert(cur) {
+        // A real chain has one descriptor per kind (five kinds); a guest could otherwise
+        // make thousands of descriptors share one 60 KiB string and one SVC allocate
+        // hundreds of MB before the string pool refuses it.
+        if !seen.insert(cur) || seen.len() > MAX_CHAIN_LEN {
             return Err(err);
         }
         let a = u32::from(cur);
@@ -384,6 +390,32 @@ mod tests {
         let mut m = vec![b'x'; 0x10000];
         put(&mut m, 0x10, &[tag::NAME, 0, 0xFF, 0xFF, 0x00, 0x80]);
         assert!(parse_value_chain(m.as_slice(), 0x10).is_err());
+    }
+
+    #[test]
+    fn overlong_chain_is_rejected_before_it_builds_much() {
+        // NAME descriptors 8 bytes apart, each pointing at one shared long string.
+        let mut m = mem();
+        let count = MAX_CHAIN_LEN + 1;
+        for i in 0..count {
+            let at = 0x100 + i * 8;
+            let next = if i + 1 == count { 0xFFFF } else { at + 8 };
+            put(&mut m, at, &[tag::NAME, 0]);
+            put(&mut m, at + 2, &(next as u16).to_le_bytes());
+            put(&mut m, at + 4, &0x8000u16.to_le_bytes());
+        }
+        put(&mut m, 0x8000, &[b'n'; 0x7000]);
+        assert!(parse_value_chain(m.as_slice(), 0x100).is_err());
+        // One fewer descriptor is a (long but) legal chain.
+        put(
+            &mut m,
+            0x100 + (count - 2) * 8 + 2,
+            &0xFFFFu16.to_le_bytes(),
+        );
+        assert_eq!(
+            parse_value_chain(m.as_slice(), 0x100).map(|v| v.len()),
+            Ok(MAX_CHAIN_LEN)
+        );
     }
 
     #[test]
