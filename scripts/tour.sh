@@ -4,13 +4,18 @@
 # cannot drift from what the tools do. `hsx tui` is interactive and is covered by its
 # rendering tests instead.
 #
-# Usage: scripts/tour.sh [BIN_DIR]   (default: target/debug, built if missing)
+# Usage: scripts/tour.sh [BIN_DIR]   (default: target/debug, (re)built first so the tour
+# never checks stale binaries; a given BIN_DIR is used as it is)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+if [[ $# -eq 0 ]]; then
+    cargo build -p hsx-cli -p hsxd
+fi
 BIN=$(cd "${1:-$ROOT/target/debug}" && pwd)
 if [[ ! -x $BIN/hsx || ! -x $BIN/hsxd ]]; then
-    cargo build -p hsx-cli -p hsxd
+    echo "tour: FAIL: no hsx and hsxd in $BIN (build them first)" >&2
+    exit 1
 fi
 export PATH="$BIN:$PATH"
 export NO_COLOR=1

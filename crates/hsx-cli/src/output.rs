@@ -8,17 +8,52 @@ pub fn color_enabled() -> bool {
     !no_color && std::io::stdout().is_terminal()
 }
 
+/// How a task state is coloured, shared by the ANSI output and the TUI so the two agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Running (green).
+    Running,
+    /// Ready to run (cyan).
+    Ready,
+    /// Paused or stopped (yellow).
+    Paused,
+    /// Sleeping or waiting on a mailbox (blue).
+    Waiting,
+    /// Faulted (bold red).
+    Faulted,
+    /// Returned normally (dim).
+    Ended,
+    /// Terminated or killed (red).
+    Dead,
+    /// Anything else: no colour.
+    Plain,
+}
+
+/// The [`Tone`] of a wire task state.
+pub fn state_tone(state: &str) -> Tone {
+    match state {
+        "running" => Tone::Running,
+        "ready" => Tone::Ready,
+        "paused" | "stopped" => Tone::Paused,
+        "sleeping" | "waiting_mbx" | "wait_mbx" => Tone::Waiting,
+        "faulted" => Tone::Faulted,
+        "returned" | "exited" => Tone::Ended,
+        "terminated" | "killed" | "dead" => Tone::Dead,
+        _ => Tone::Plain,
+    }
+}
+
 /// ANSI SGR colour of a task state.
 pub fn state_sgr(state: &str) -> &'static str {
-    match state {
-        "running" => "32",                               // green
-        "ready" => "36",                                 // cyan
-        "paused" | "stopped" => "33",                    // yellow
-        "sleeping" | "waiting_mbx" | "wait_mbx" => "34", // blue
-        "faulted" => "1;31",                             // bold red
-        "returned" | "exited" => "2",                    // dim
-        "terminated" | "killed" | "dead" => "31",        // red
-        _ => "",
+    match state_tone(state) {
+        Tone::Running => "32",
+        Tone::Ready => "36",
+        Tone::Paused => "33",
+        Tone::Waiting => "34",
+        Tone::Faulted => "1;31",
+        Tone::Ended => "2",
+        Tone::Dead => "31",
+        Tone::Plain => "",
     }
 }
 
@@ -188,5 +223,14 @@ mod tests {
         assert_eq!(paint("x", "31", false), "x");
         assert_eq!(paint("x", "", true), "x");
         assert_eq!(state_sgr("faulted"), "1;31");
+    }
+
+    #[test]
+    fn every_state_spelling_has_one_tone() {
+        assert_eq!(state_tone("waiting_mbx"), state_tone("wait_mbx"));
+        assert_eq!(state_tone("exited"), Tone::Ended);
+        assert_eq!(state_tone("dead"), Tone::Dead);
+        assert_eq!(state_tone("bogus"), Tone::Plain);
+        assert_eq!(state_sgr("bogus"), "");
     }
 }

@@ -142,6 +142,83 @@ fn run_trace_prints_one_record_per_instruction() {
     assert!(records.iter().any(|r| r.contains("SVC 0x1, 0x01")));
 }
 
+/// Writes one byte 10000 times: far more `stdout` events in one run batch than the
+/// executive's default event bound.
+const CHATTY: &str = "\
+.name \"chatty\"
+.entry main
+.text
+main:
+    LDI   R5, 0
+    LDI   R6, 1
+    LDI32 R7, 10000
+again:
+    LDI   R1, 1
+    LDI32 R2, ch
+    LDI   R3, 1
+    SVC   4, 2
+    ADD   R5, R5, R6
+    CMP   R5, R7
+    JNZ   again
+    LDI   R0, 0
+    RET
+.data
+ch:
+    .ascii \"x\"
+";
+
+#[test]
+fn run_loses_no_output_of_a_chatty_task() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = write(dir.path(), "chatty.mvasm", CHATTY);
+    hsx()
+        .arg("run")
+        .arg(&src)
+        .assert()
+        .success()
+        .stdout("x".repeat(10_000));
+    let out = hsx()
+        .args(["run", "--json"])
+        .arg(&src)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).expect("json report");
+    assert_eq!(
+        report["tasks"][0]["stdout"],
+        Value::from("x".repeat(10_000))
+    );
+}
+
+#[test]
+fn run_trace_loses_no_records_of_a_long_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = write(dir.path(), "chatty.mvasm", CHATTY);
+    let out = hsx()
+        .args(["run", "--json"])
+        .arg(&src)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).expect("json report");
+    let executed = report["instructions"].as_u64().expect("instructions");
+    let out = hsx()
+        .args(["run", "--trace"])
+        .arg(&src)
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).expect("utf8");
+    let records = text.lines().filter(|l| l.starts_with("[trace]")).count();
+    assert_eq!(records as u64, executed);
+}
+
 #[test]
 fn run_fault_is_reported_and_exits_70() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -19,20 +19,12 @@ pub struct Common {
     pub json: bool,
 }
 
-/// An integer given as decimal, 0x hex, 0o octal or 0b binary.
+/// An integer given as decimal, 0x hex, 0o octal or 0b binary (`_` separators allowed),
+/// parsed like the daemon parses numeric strings.
 pub fn parse_num(s: &str) -> Result<u64, String> {
-    let t = s.trim().replace('_', "");
-    let lower = t.to_ascii_lowercase();
-    let parsed = if let Some(h) = lower.strip_prefix("0x") {
-        u64::from_str_radix(h, 16)
-    } else if let Some(o) = lower.strip_prefix("0o") {
-        u64::from_str_radix(o, 8)
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        u64::from_str_radix(b, 2)
-    } else {
-        lower.parse::<u64>()
-    };
-    parsed.map_err(|_| format!("'{s}' is not a number (decimal or 0x hex)"))
+    hsxd::args::parse_int_str(&s.replace('_', ""))
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| format!("'{s}' is not a number (decimal or 0x hex)"))
 }
 
 fn parse_u32(s: &str) -> Result<u32, String> {
@@ -79,7 +71,7 @@ pub enum RemoteCommand {
     Ps(NoArgs),
     /// Executive summary (clock, current task); with PID, also that task's registers.
     Info(InfoArgs),
-    /// Load an image (.hxe) into hsxd as a new task.
+    /// Load an image (.hxe, or an .mvasm source hsxd assembles) into hsxd as a new task.
     Load(LoadArgs),
     /// Kill a task (also stops the auto clock).
     Kill(PidArgs),
@@ -194,8 +186,9 @@ pub struct InfoArgs {
 /// `load PATH`.
 #[derive(Debug, Clone, Args, PartialEq, Eq)]
 pub struct LoadArgs {
-    /// Image to load (made absolute before it is sent, as hsxd may run elsewhere).
-    #[arg(value_name = "APP.hxe")]
+    /// Image (.hxe) or MVASM source (.mvasm) to load; made absolute before it is sent, as
+    /// hsxd resolves it in its own working directory.
+    #[arg(value_name = "APP.hxe|APP.mvasm")]
     pub path: std::path::PathBuf,
     /// Symbol file to use instead of APP.sym.
     #[arg(long, value_name = "APP.sym")]

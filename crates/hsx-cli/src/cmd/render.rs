@@ -415,20 +415,10 @@ pub fn hexdump(start: u64, bytes: &[u8]) -> String {
     out
 }
 
-/// Decodes a hex string (spaces allowed). `None` when it is not hex.
+/// Decodes a hex string (whitespace allowed between byte pairs) with the daemon's own
+/// decoder, so the CLI accepts exactly what hsxd does. `None` when it is not hex.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    let clean: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !clean.len().is_multiple_of(2) {
-        return None;
-    }
-    clean
-        .chunks(2)
-        .map(|p| {
-            let hi = p.first().and_then(|c| (*c as char).to_digit(16))?;
-            let lo = p.get(1).and_then(|c| (*c as char).to_digit(16))?;
-            u8::try_from(hi * 16 + lo).ok()
-        })
-        .collect()
+    hsxd::cmd::regs::from_hex(s).ok()
 }
 
 /// `bp`: `pid` and `breakpoints` at the top level.
@@ -781,7 +771,7 @@ pub fn trace(reply: &Value) -> String {
 }
 
 /// Mailbox namespace names (protocol.md §2.6).
-fn namespace(n: Option<u64>) -> String {
+pub fn namespace(n: Option<u64>) -> String {
     match n {
         Some(0) => "pid".into(),
         Some(1) => "svc".into(),
@@ -900,17 +890,22 @@ pub fn send(reply: &Value) -> String {
 pub fn listen_text(reply: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     for m in list(reply, "messages") {
-        if let Some(t) = m.get("text").and_then(Value::as_str) {
-            out.extend_from_slice(t.as_bytes());
-        } else if let Some(bytes) = m
-            .get("data_hex")
-            .and_then(Value::as_str)
-            .and_then(decode_hex)
-        {
-            out.extend_from_slice(&bytes);
-        }
+        out.extend(message_bytes(m));
     }
     out
+}
+
+/// The payload of one message or output event: its `text`, else its decoded `data_hex`,
+/// else nothing.
+pub fn message_bytes(m: &Value) -> Vec<u8> {
+    if let Some(t) = m.get("text").and_then(Value::as_str) {
+        t.as_bytes().to_vec()
+    } else {
+        m.get("data_hex")
+            .and_then(Value::as_str)
+            .and_then(decode_hex)
+            .unwrap_or_default()
+    }
 }
 
 /// `dmesg`: `logs[]`.
@@ -1209,6 +1204,16 @@ mod tests {
             value(&json!({"value":{"status":1}}), 0x101),
             "0x0101: ENOENT (1)\n"
         );
+    }
+
+    #[test]
+    fn message_bytes_prefers_text_then_hex_and_ignores_bad_hex() {
+        assert_eq!(message_bytes(&json!({"text": "hi"})), b"hi");
+        assert_eq!(message_bytes(&json!({"data_hex": "6869"})), b"hi");
+        assert_eq!(message_bytes(&json!({"data_hex": "6g"})), b"");
+        assert_eq!(message_bytes(&json!(null)), b"");
+        let reply = json!({"messages": [{"text": "a"}, {"data_hex": "62"}, 7]});
+        assert_eq!(listen_text(&reply), b"ab");
     }
 
     #[test]

@@ -93,7 +93,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         stdio_drain: true,
         dev_libm: args.dev_libm,
         trace_default: args.trace,
-        trace_step_events: args.trace,
+        // `--json` prints no trace lines, so it gets no per-instruction events to discard.
+        trace_step_events: args.trace && !args.json,
+        // The queue drops its oldest events when full, and one batch can queue far more
+        // than the default bound (a `trace_step` per instruction, a `stdout` per write).
+        // The runner drains after every batch, so the queue never holds more than one
+        // batch's events; with a bound, output and trace lines were silently lost.
+        event_capacity: usize::MAX,
         ..ExecConfig::default()
     };
     let backends = match &args.fs_root {
@@ -303,20 +309,24 @@ impl Output {
     ) -> Result<()> {
         let pid = ev.pid.unwrap_or(0);
         match &ev.kind {
-            EventKind::Stdout(data) => {
-                let cap = captured.entry(pid).or_default();
-                cap.stdout.extend_from_slice(data);
-                if !self.json {
-                    self.write(pid, data, false)?;
-                }
+            // Output is kept only for the `--json` report; streamed output is not also
+            // buffered, so a long-running chatty task does not grow memory.
+            EventKind::Stdout(data) if self.json => {
+                captured
+                    .entry(pid)
+                    .or_default()
+                    .stdout
+                    .extend_from_slice(data);
             }
-            EventKind::Stderr(data) => {
-                let cap = captured.entry(pid).or_default();
-                cap.stderr.extend_from_slice(data);
-                if !self.json {
-                    self.write(pid, data, true)?;
-                }
+            EventKind::Stderr(data) if self.json => {
+                captured
+                    .entry(pid)
+                    .or_default()
+                    .stderr
+                    .extend_from_slice(data);
             }
+            EventKind::Stdout(data) => self.write(pid, data, false)?,
+            EventKind::Stderr(data) => self.write(pid, data, true)?,
             EventKind::TraceStep(rec) if !self.json => {
                 eprintln!("{}", trace_line(rec));
             }

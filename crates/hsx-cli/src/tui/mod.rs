@@ -145,16 +145,9 @@ impl Poller {
         }
         match self.refresh_inner(s) {
             Ok(()) => {
-                if !matches!(s.conn, Conn::Connected { .. })
-                    || s.conn
-                        != (Conn::Connected {
-                            events: events_live,
-                        })
-                {
-                    s.conn = Conn::Connected {
-                        events: events_live,
-                    };
-                }
+                s.conn = Conn::Connected {
+                    events: events_live,
+                };
             }
             Err(e) if e.is_connection() => {
                 self.client = None;

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::state::{AppState, Conn};
 use crate::cmd::render::{hex_addr, psw_flags};
+use crate::output::{Tone, state_tone};
 
 /// Style of a changed register value.
 pub const CHANGED: Style = Style::new()
@@ -22,14 +23,14 @@ pub const BREAKPOINT: Style = Style::new().fg(Color::Red).add_modifier(Modifier:
 
 /// Colour of a task state.
 pub fn state_color(state: &str) -> Color {
-    match state {
-        "running" => Color::Green,
-        "ready" => Color::Cyan,
-        "paused" | "stopped" => Color::Yellow,
-        "sleeping" | "waiting_mbx" | "wait_mbx" => Color::Blue,
-        "faulted" | "terminated" | "killed" => Color::Red,
-        "returned" => Color::DarkGray,
-        _ => Color::Reset,
+    match state_tone(state) {
+        Tone::Running => Color::Green,
+        Tone::Ready => Color::Cyan,
+        Tone::Paused => Color::Yellow,
+        Tone::Waiting => Color::Blue,
+        Tone::Faulted | Tone::Dead => Color::Red,
+        Tone::Ended => Color::DarkGray,
+        Tone::Plain => Color::Reset,
     }
 }
 

@@ -299,19 +299,14 @@ impl AppState {
         self.mailboxes = list
             .iter()
             .map(|d| {
-                let ns = match num(d, "namespace") {
-                    Some(0) => "pid",
-                    Some(1) => "svc",
-                    Some(2) => "app",
-                    Some(3) => "shared",
-                    _ => "?",
-                };
                 MboxRow {
                     id: num(d, "descriptor_id").unwrap_or(0),
                     // `target` is the full address (`pid:1`, `svc:stdio.out@2`); older
                     // replies only have the namespace number and the bare name.
-                    name: text(d, "target")
-                        .unwrap_or_else(|| format!("{ns}:{}", text(d, "name").unwrap_or_default())),
+                    name: text(d, "target").unwrap_or_else(|| {
+                        let ns = fmt::namespace(num(d, "namespace"));
+                        format!("{ns}:{}", text(d, "name").unwrap_or_default())
+                    }),
                     owner: text(d, "owner_pid").unwrap_or_else(|| "-".into()),
                     used: num(d, "bytes_used").unwrap_or(0),
                     capacity: num(d, "capacity").unwrap_or(0),
@@ -376,19 +371,18 @@ impl AppState {
         let msgs = reply
             .get("messages")
             .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         for m in msgs {
-            let pid = num(&m, "src_pid")
+            let pid = num(m, "src_pid")
                 .or_else(|| {
                     // The target says whose stdout it is: svc:stdio.out@PID.
-                    text(&m, "target")
+                    text(m, "target")
                         .and_then(|t| t.rsplit('@').next().and_then(|p| p.parse().ok()))
                 })
                 .and_then(|p| u32::try_from(p).ok())
                 .unwrap_or(0);
-            let body = fmt::listen_text(&serde_json::json!({"messages": [m]}));
-            self.push_output(pid, false, &String::from_utf8_lossy(&body));
+            self.push_output(pid, false, &String::from_utf8_lossy(&fmt::message_bytes(m)));
         }
     }
 
@@ -400,12 +394,7 @@ impl AppState {
         match kind {
             "stdout" | "stderr" => {
                 self.stdout_events = true;
-                let t = text(data, "text").unwrap_or_else(|| {
-                    String::from_utf8_lossy(&fmt::listen_text(
-                        &serde_json::json!({"messages": [data]}),
-                    ))
-                    .into_owned()
-                });
+                let t = String::from_utf8_lossy(&fmt::message_bytes(data)).into_owned();
                 self.push_output(pid.unwrap_or(0), kind == "stderr", &t);
                 false
             }
