@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use hsx_exec::event::{BreakReason, DebugBreak, EventKind, Warning};
+use hsx_exec::executive::DEFAULT_EVENT_CAPACITY;
 use hsx_exec::mailbox::{ExhaustedReason, MailboxEvent, StdioStream, TargetKey};
 use hsx_exec::values::{ListFilter, PoolStats, ValEvent, f16_to_f64};
 use hsx_exec::{
@@ -42,6 +43,9 @@ use crate::task_output::{Stream, TaskOutput};
 /// Most instructions one lock hold of the auto clock may run at rate 0, so RPCs are never
 /// starved of the executive for long.
 const AUTO_BATCH_MAX: u64 = 10_000;
+/// Most events a manual `step` may queue before the executive drops the oldest (about
+/// 150 MB at worst, reached only by a step of half a million traced instructions).
+const MANUAL_STEP_EVENT_CAPACITY: usize = 1 << 20;
 /// The batch while someone subscribes to events: traced tasks produce about one event per
 /// instruction, and the executive's event queue (4096) must not overflow between drains.
 const AUTO_BATCH_SUBSCRIBED: u64 = 2_048;
@@ -1566,11 +1570,19 @@ impl Backend for ExecBackend {
             self.source_step(&mut exec, pid, args.steps.unwrap_or(1))?
         } else {
             let n = args.steps.unwrap_or(step_size);
+            // A manual step runs in one lock hold and its events are drained only after it,
+            // so let the queue hold them (up to a bound) instead of dropping the oldest:
+            // a long step of a chatty task would otherwise lose most of its output.
+            let room = usize::try_from(n.saturating_mul(2))
+                .unwrap_or(usize::MAX)
+                .clamp(DEFAULT_EVENT_CAPACITY, MANUAL_STEP_EVENT_CAPACITY);
+            exec.set_event_capacity(room);
             let summary = match args.pid {
                 Some(pid) => exec.step_pid(pid, n),
                 None => Ok(exec.step(n)),
             };
             let events = self.publish_pending(&mut exec);
+            exec.set_event_capacity(DEFAULT_EVENT_CAPACITY);
             (summary.map_err(exec_err)?, events, Map::new())
         };
         let last = summary.last_pid.and_then(|p| exec.task(p).ok());

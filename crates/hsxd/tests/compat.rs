@@ -478,3 +478,31 @@ async fn stdio_fanout_query_and_set() {
     assert_eq!(common::err(&r), "stdio query failed: unknown pid 99");
     s.stop().await;
 }
+
+/// One long manual `step` of a task that writes 10,000 one-byte chunks: every byte reaches
+/// `listen` (the executive's event queue would otherwise drop the oldest output).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_step_loses_no_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("chatty.mvasm");
+    std::fs::write(
+        &path,
+        ".name \"chatty\"\n.entry main\n.text\nmain:\n    LDI32 R6, 10000\n    LDI   R7, 1\n\
+         again:\n    LDI32 R1, msg\n    LDI   R2, 1\n    SVC   1, 1\n    SUB   R6, R6, R7\n    \
+         JNZ   again\n    LDI   R0, 0\n    RET\n.data\nmsg:\n    .ascii \"x\"\n",
+    )
+    .expect("write");
+    let s = TestServer::start_exec().await;
+    let mut c = s.client().await;
+    let pid = load_path(&mut c, path.to_str().expect("utf-8 path")).await;
+    let r = c
+        .rpc(json!({"cmd": "step", "pid": pid, "steps": 100_000}))
+        .await;
+    ok(&r);
+    let ps = c.rpc(json!({"cmd": "ps"})).await;
+    assert_eq!(ok(&ps)["tasks"]["tasks"][0]["state"], "returned");
+    let (text, _) = listen_all(&mut c, Some(pid)).await;
+    assert_eq!(text.len(), 10_000);
+    assert!(text.bytes().all(|b| b == b'x'));
+    s.stop().await;
+}
