@@ -1,6 +1,6 @@
 //! Client commands that need tasks, against a real hsxd whose executive is connected.
 //!
-//! The in-process daemon of tests/common runs hsxd's `ExecBackend`; with
+//! The in-process daemon of tests/common runs hsxd's `Daemon` with its auto clock; with
 //! `HSXD_BIN=$PWD/target/debug/hsxd` the same tests run against the built binary instead.
 //!
 //! The expectations follow protocol.md (reply shapes) and design.md (code reads from code

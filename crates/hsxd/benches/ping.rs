@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hsxd::{Detached, Dispatcher, EventBus, Server, SystemTimeSource, TimeSource};
+use hsxd::{Daemon, EventBus, Server, SystemTimeSource, TimeSource};
 
 fn ping(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -19,7 +19,7 @@ fn ping(c: &mut Criterion) {
     let addr = runtime.block_on(async {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
-        let d = Arc::new(Dispatcher::new(Arc::new(Detached), bus, time));
+        let d = Arc::new(Daemon::in_memory(bus, time));
         let server = Server::bind("127.0.0.1:0", d).await.expect("bind");
         let addr = server.local_addr().expect("addr");
         tokio::spawn(server.run());

@@ -13,7 +13,7 @@
 //!   tasks run on the auto clock; counts the events delivered per second, the `warning`
 //!   events by reason, and what the bus published in the same time.
 //!
-//! The server runs in-process on 127.0.0.1:0 over the real `ExecBackend`, on its own
+//! The server runs in-process on 127.0.0.1:0 over a real daemon (`Daemon` with its auto clock), on its own
 //! 2-worker runtime (as `hsxd` on a 2-core machine); the clients run on a separate runtime.
 //! With `--connect` the RPC phase targets an already running daemon instead (for example the
 //! release `hsxd` binary). Load averages from /proc/loadavg are printed with every figure:
@@ -27,9 +27,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use hsxd::{
-    Dispatcher, EventBus, ExecBackend, Server, ServerControl, SystemTimeSource, TimeSource,
-};
+use hsxd::{Daemon, EventBus, Server, ServerControl, SystemTimeSource, TimeSource};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -168,8 +166,8 @@ fn start_server(rt: &Runtime) -> anyhow::Result<InProc> {
     rt.block_on(async {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
-        let backend = ExecBackend::start(bus.clone());
-        let d = Arc::new(Dispatcher::new(backend, bus.clone(), time));
+        let d = Arc::new(Daemon::in_memory(bus.clone(), time));
+        hsxd::clock::spawn(&d);
         let server = Server::bind("127.0.0.1:0", d).await?;
         let addr = server.local_addr()?;
         let control = server.control();

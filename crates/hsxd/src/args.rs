@@ -253,6 +253,11 @@ pub fn op_of(obj: &Obj) -> String {
         .unwrap_or_default()
 }
 
+/// An integer wrapped into 32 bits, as the reference masks values into a field's width.
+pub(crate) fn u32_of(v: i128) -> u32 {
+    (v & 0xFFFF_FFFF) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

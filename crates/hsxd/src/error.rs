@@ -6,29 +6,39 @@
 
 use thiserror::Error;
 
+use hsx_exec::ExecError;
+
 use crate::args::ArgError;
 
-/// An error reported by the executive backend; its text goes to the client unchanged.
+/// A command's operation on the executive failed; its text goes to the client unchanged.
 #[derive(Debug, Clone, PartialEq, Error)]
-pub enum BackendError {
+pub enum OpError {
     /// The PID does not name a task.
     #[error("unknown pid {0}")]
     UnknownPid(u32),
-    /// The backend does not implement this command (yet). The text contains
-    /// `unsupported`, which clients treat as "feature not available".
-    #[error("unsupported:{0}: no executive attached to this server")]
-    Unsupported(&'static str),
     /// Any other failure, with the exact text to send.
     #[error("{0}")]
     Failed(String),
 }
 
-impl BackendError {
-    /// Shorthand for [`BackendError::Failed`].
+impl OpError {
+    /// Shorthand for [`OpError::Failed`].
     pub fn failed(msg: impl Into<String>) -> Self {
         Self::Failed(msg.into())
     }
 }
+
+impl From<ExecError> for OpError {
+    fn from(e: ExecError) -> Self {
+        match e {
+            ExecError::UnknownPid(pid) => Self::UnknownPid(pid),
+            other => Self::failed(other.to_string()),
+        }
+    }
+}
+
+/// What an operation on the executive returns.
+pub type OpResult<T> = Result<T, OpError>;
 
 /// A request-level failure; becomes `{"version":1,"status":"error","error":"<Display>"}`.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -69,9 +79,15 @@ pub enum ProtoError {
     /// A reference-compatible message such as `bp requires 'pid'`.
     #[error("{0}")]
     Message(String),
-    /// The executive backend failed.
+    /// An operation on the executive failed.
     #[error(transparent)]
-    Backend(#[from] BackendError),
+    Op(#[from] OpError),
+}
+
+impl From<ExecError> for ProtoError {
+    fn from(e: ExecError) -> Self {
+        Self::Op(e.into())
+    }
 }
 
 impl ProtoError {
@@ -99,13 +115,8 @@ mod tests {
         );
         assert_eq!(ProtoError::SessionRequired.to_string(), "session_required");
         assert_eq!(
-            ProtoError::from(BackendError::UnknownPid(9)).to_string(),
+            ProtoError::from(OpError::UnknownPid(9)).to_string(),
             "unknown pid 9"
-        );
-        assert!(
-            BackendError::Unsupported("stack")
-                .to_string()
-                .starts_with("unsupported:stack")
         );
     }
 }

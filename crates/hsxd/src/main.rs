@@ -8,11 +8,10 @@ use clap::Parser;
 use std::time::Instant;
 
 use hsx_exec::Backends;
-use hsxd::exec_backend::InstantClock;
 use hsxd::fram::{FramFile, LoadOutcome};
 use hsxd::hal_log::LogHal;
 use hsxd::host_fs::HostFs;
-use hsxd::{DaemonConfig, EventBus, ExecBackend, SystemTimeSource, TimeSource};
+use hsxd::{Daemon, DaemonConfig, EventBus, InstantClock, SystemTimeSource, TimeSource};
 
 /// HSX executive daemon: JSON-over-TCP control and debug protocol.
 #[derive(Debug, Parser)]
@@ -94,9 +93,8 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
-        let backend = ExecBackend::start_with(backends, bus.clone());
-        let dispatcher = Arc::new(hsxd::Dispatcher::new(backend, bus, time));
-        let server = hsxd::Server::bind(&config.listen, dispatcher)
+        let daemon = Daemon::new(backends, bus, time);
+        let server = hsxd::bind(&config.listen, daemon)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = server.local_addr()?;

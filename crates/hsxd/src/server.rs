@@ -19,9 +19,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::codec::{Inbound, RequestReader};
-use crate::dispatch::{Dispatcher, PostAction};
+use crate::context::PostAction;
+use crate::dispatch::handle_line;
 use crate::events::{SubHandle, Take};
 use crate::reply::Reply;
+use crate::state::Daemon;
 
 /// Default listen address (loopback only).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9998";
@@ -100,17 +102,17 @@ impl ServerControl {
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
-    dispatcher: Arc<Dispatcher>,
+    daemon: Arc<Daemon>,
     control: ServerControl,
 }
 
 impl Server {
     /// Binds `addr` (port 0 picks a free port).
-    pub async fn bind(addr: &str, dispatcher: Arc<Dispatcher>) -> io::Result<Server> {
+    pub async fn bind(addr: &str, daemon: Arc<Daemon>) -> io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
         Ok(Server {
             listener,
-            dispatcher,
+            daemon,
             control: ServerControl::new(),
         })
     }
@@ -125,9 +127,9 @@ impl Server {
         self.control.clone()
     }
 
-    /// The dispatcher.
-    pub fn dispatcher(&self) -> &Arc<Dispatcher> {
-        &self.dispatcher
+    /// The daemon state it serves.
+    pub fn daemon(&self) -> &Arc<Daemon> {
+        &self.daemon
     }
 
     /// Serves until `shutdown` is requested (command or [`ServerControl::shutdown`]).
@@ -136,16 +138,16 @@ impl Server {
     }
 
     /// Serves until a shutdown is requested or `signal` completes, then waits (briefly)
-    /// for connections to close and calls the backend's `shutdown` hook.
+    /// for connections to close and calls [`Daemon::shutdown`].
     pub async fn run_until(self, signal: impl Future<Output = ()>) {
         let Server {
             listener,
-            dispatcher,
+            daemon,
             control,
         } = self;
         let tracker = TaskTracker::new();
         let sweeper = {
-            let d = dispatcher.clone();
+            let d = daemon.clone();
             let stop = control.shutdown.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(SESSION_SWEEP_INTERVAL);
@@ -169,7 +171,7 @@ impl Server {
                 }
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        let d = dispatcher.clone();
+                        let d = daemon.clone();
                         let c = control.clone();
                         tracker.spawn(async move {
                             tracing::trace!(%peer, "connection opened");
@@ -188,7 +190,7 @@ impl Server {
         tracker.close();
         let _ = tokio::time::timeout(Duration::from_secs(2), tracker.wait()).await;
         let _ = sweeper.await;
-        dispatcher.backend().shutdown();
+        daemon.shutdown();
         tracing::info!("server stopped");
     }
 }
@@ -205,7 +207,7 @@ async fn wait_events(sub: Option<&SubHandle>) {
 /// A client that half-closes its side after subscribing (it only reads from then on, as
 /// the reference's stream sockets do) keeps receiving events until a write fails or the
 /// subscription ends.
-pub async fn serve_connection(stream: TcpStream, d: Arc<Dispatcher>, control: ServerControl) {
+pub async fn serve_connection(stream: TcpStream, d: Arc<Daemon>, control: ServerControl) {
     let conn = d.new_connection_id();
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
@@ -225,7 +227,7 @@ pub async fn serve_connection(stream: TcpStream, d: Arc<Dispatcher>, control: Se
             _ = cancel.cancelled() => break,
             inbound = reader.next(), if reading => match inbound {
                 Inbound::Line(line) => {
-                    let outcome = d.handle_line(&line, conn);
+                    let outcome = handle_line(&d, &line, conn);
                     outcome.reply.write_line(&mut buf);
                     action = outcome.action;
                 }

@@ -435,7 +435,7 @@ async fn section_7_conformance_sequence() {
     // `trace_step` per step call of every task, traced or not (§2.4.7, §4.5). The daemon
     // records and streams instructions of traced tasks only (one per instruction, as the
     // reference does with tracing on), so that an untraced machine costs nothing per
-    // instruction (`ExecBackend::with_executive`, `hsx-exec` `record_trace`). Not yet a row of
+    // instruction (`Daemon::with_executive`, `hsx-exec` `record_trace`). Not yet a row of
     // docs/compatibility.md. So N's tracing is turned on first, by its owner.
     let r = s
         .one_shot(json!({"cmd": "trace", "pid": n, "mode": "on", "session": owner}))

@@ -1,4 +1,4 @@
-//! The daemon over a real executive (`ExecBackend`), end to end over TCP.
+//! The daemon over a real executive (`Daemon` with its auto clock), end to end over TCP.
 
 mod common;
 

@@ -3,9 +3,15 @@
 
 use serde_json::{Value, json};
 
-use super::{Command, req_pid, requires};
+use hsx_image::sym::SymTable;
+
+use super::fields::{req_pid, requires};
 use crate::args::{self, Obj, display_value, field, first_field, op_of, parse_int};
-use crate::dispatch::{Ctx, Outcome};
+use crate::context::{Ctx, Outcome};
+use crate::debug_state::reader;
+use crate::debugger::disasm::{CacheKey, DisasmInput, Start};
+use crate::debugger::regions::{TaskLayout, memory_json};
+use crate::debugger::stack::{self, StackBounds, StackRegs, WalkOptions};
 use crate::error::ProtoError;
 use crate::reply::Reply;
 
@@ -105,7 +111,7 @@ fn bp_addr(op: &str, obj: &Obj) -> Result<u32, ProtoError> {
     Ok((a & 0xFFFF) as u32)
 }
 
-pub(crate) fn parse_bp(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_bp(op: Option<String>, obj: &Obj) -> Result<(u32, BpOp), ProtoError> {
     let op = op.unwrap_or_else(|| op_of(obj));
     let pid = req_pid("bp", obj)?;
     let op = match op.as_str() {
@@ -115,7 +121,7 @@ pub(crate) fn parse_bp(op: Option<String>, obj: &Obj) -> Result<Command, ProtoEr
         "clear_all" | "clearall" | "reset" => BpOp::ClearAll,
         other => return Err(ProtoError::msg(format!("unknown bp op '{other}'"))),
     };
-    Ok(Command::Bp { pid, op })
+    Ok((pid, op))
 }
 
 /// The first of `keys` that is "set" in the reference's sense (`a or b or c`: null, 0,
@@ -126,7 +132,7 @@ fn first_truthy<'a>(obj: &'a Obj, keys: &[&str]) -> Option<&'a Value> {
         .find(|v| args::truthy(Some(v)))
 }
 
-pub(crate) fn parse_stack(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_stack(op: Option<String>, obj: &Obj) -> Result<(u32, u32), ProtoError> {
     let op = op.unwrap_or_else(|| op_of(obj));
     let pid = req_pid("stack", obj)?;
     let max_frames = match first_truthy(obj, &["max", "limit", "frames"]) {
@@ -137,12 +143,12 @@ pub(crate) fn parse_stack(op: Option<String>, obj: &Obj) -> Result<Command, Prot
         }
     };
     match op.as_str() {
-        "" | "info" | "list" => Ok(Command::Stack { pid, max_frames }),
+        "" | "info" | "list" => Ok((pid, max_frames)),
         other => Err(ProtoError::msg(format!("unknown stack op '{other}'"))),
     }
 }
 
-pub(crate) fn parse_disasm(obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_disasm(obj: &Obj) -> Result<DisasmArgs, ProtoError> {
     let pid = req_pid("disasm", obj)?;
     let addr = match first_field(obj, &["addr", "address"]) {
         None => None,
@@ -171,25 +177,25 @@ pub(crate) fn parse_disasm(obj: &Obj) -> Result<Command, ProtoError> {
             _ => return Err(ProtoError::msg("mode must be 'on-demand' or 'cached'")),
         },
     };
-    Ok(Command::Disasm(DisasmArgs {
+    Ok(DisasmArgs {
         pid,
         addr,
         count,
         mode,
         around_pc,
-    }))
+    })
 }
 
-pub(crate) fn parse_memory(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_memory(op: Option<String>, obj: &Obj) -> Result<u32, ProtoError> {
     let op = op.unwrap_or_else(|| op_of(obj));
     let pid = req_pid("memory", obj)?;
     match op.as_str() {
-        "" | "regions" | "region" | "list" => Ok(Command::MemoryRegions { pid }),
+        "" | "regions" | "region" | "list" => Ok(pid),
         other => Err(ProtoError::msg(format!("unknown memory op '{other}'"))),
     }
 }
 
-pub(crate) fn parse_watch(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_watch(op: Option<String>, obj: &Obj) -> Result<(u32, WatchOp), ProtoError> {
     let op = op.unwrap_or_else(|| op_of(obj));
     let pid = req_pid("watch", obj)?;
     let op = match op.as_str() {
@@ -223,35 +229,140 @@ pub(crate) fn parse_watch(op: Option<String>, obj: &Obj) -> Result<Command, Prot
         }
         other => return Err(ProtoError::msg(format!("unknown watch op '{other}'"))),
     };
-    Ok(Command::Watch { pid, op })
+    Ok((pid, op))
 }
 
+/// `bp`/`bp.*`: the task's breakpoints after the operation, sorted.
 pub(crate) fn bp(ctx: &Ctx<'_>, pid: u32, op: BpOp) -> Result<Outcome, ProtoError> {
     if op.mutates() {
         ctx.check_pid(pid)?;
     }
-    let list = ctx.backend().breakpoints(pid, op)?;
+    let d = ctx.daemon();
+    let mut exec = d.exec();
+    let r = match op {
+        BpOp::List => exec.bp_list(pid),
+        BpOp::Set(a) => exec.bp_add(pid, a),
+        BpOp::Clear(a) => exec.bp_remove(pid, a),
+        BpOp::ClearAll => exec.bp_clear(pid).and_then(|()| exec.bp_list(pid)),
+    };
+    d.publish(&mut exec);
+    let list = r?;
+    drop(exec);
     Ok(Reply::ok()
         .and("pid", json!(pid))
         .and("breakpoints", json!(list))
         .into())
 }
 
+/// `stack`: the R7 frame chain with function and line per frame (§2.4.2).
 pub(crate) fn stack(ctx: &Ctx<'_>, pid: u32, max_frames: u32) -> Result<Outcome, ProtoError> {
-    Ok(Reply::with("stack", ctx.backend().stack(pid, max_frames)?).into())
+    let d = ctx.daemon();
+    let exec = d.exec();
+    let mut dbg = d.dbg();
+    let t = exec.task(pid)?;
+    let code = dbg.code(&exec, pid)?;
+    let syms = dbg.symbols.get(pid).cloned();
+    drop(dbg);
+    let regs = StackRegs {
+        pc: t.pc,
+        sp: t.sp,
+        fp: t.regs.get(7).copied().unwrap_or(0),
+    };
+    let bounds = StackBounds {
+        stack_base: t.stack_base,
+        stack_limit: t.stack_limit,
+        stack_size: t.stack_size,
+    };
+    let opts = WalkOptions {
+        max_frames,
+        symbols: syms.as_deref().map(|l| &l.table),
+        code: Some(&code),
+    };
+    let walked = stack::walk(regs, bounds, &opts, reader(&exec, pid)).to_json(pid);
+    Ok(Reply::with("stack", walked).into())
 }
 
+/// `disasm`: a listing from code memory with symbols, lines, breakpoints and the PC
+/// (§2.4.3).
 pub(crate) fn disasm(ctx: &Ctx<'_>, a: DisasmArgs) -> Result<Outcome, ProtoError> {
-    Ok(Reply::with("disasm", ctx.backend().disasm(&a)?).into())
+    let d = ctx.daemon();
+    let exec = d.exec();
+    let mut dbg = d.dbg();
+    let pid = a.pid;
+    let t = exec.task(pid)?;
+    let code = dbg.code(&exec, pid)?;
+    let syms = dbg.symbols.get(pid).cloned();
+    let key = CacheKey {
+        pid,
+        image_crc: t.image.crc32,
+        code_len: t.image.code_len,
+        sym_generation: dbg.symbols.generation(pid),
+    };
+    let input = DisasmInput {
+        code: &code,
+        symbols: syms.as_deref().map(|l| &l.table),
+        breakpoints: &t.breakpoints,
+        pc: t.pc,
+    };
+    let start = if a.around_pc {
+        Start::around(a.count)
+    } else {
+        Start::from_addr(a.addr)
+    };
+    // The cache is always correct (code is immutable), so on-demand requests use it too;
+    // only `cached` mode reports it.
+    let listing = dbg.disasm.listing(key, &input, start, a.count);
+    Ok(Reply::with("disasm", listing.to_json(pid, a.mode)).into())
 }
 
+/// `memory regions` (§2.4.5).
 pub(crate) fn memory(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
-    Ok(Reply::with("memory", ctx.backend().memory_regions(pid)?).into())
+    let d = ctx.daemon();
+    let exec = d.exec();
+    let t = exec.task(pid)?;
+    let md = t.image.metadata;
+    let layout = TaskLayout {
+        entry: t.image.entry,
+        code_len: t.image.code_len,
+        ro_len: t.image.ro_len,
+        bss: t.image.bss,
+        image_crc: Some(t.image.crc32),
+        reg_base: t.reg_base,
+        stack_base: t.stack_base,
+        stack_size: t.stack_size,
+        sp: Some(t.sp),
+        app_name: Some(t.app_name.clone()),
+        app_name_base: Some(t.app_name_base.clone()),
+        meta_count: u32::try_from(md.values + md.commands + md.mailboxes).unwrap_or(u32::MAX),
+        allow_multiple: t.image.allow_multiple_instances,
+        version: t.image.version,
+    };
+    let dbg = d.dbg();
+    let sym = dbg.symbols.table(pid).map(SymTable::file);
+    let regions = memory_json(pid, t.filepath.as_deref(), &layout, sym);
+    Ok(Reply::with("memory", regions).into())
 }
 
+/// `watch`: list → `{pid, count, watches}`; add → the new record; remove → the removed
+/// record (§2.4.6).
 pub(crate) fn watch(ctx: &Ctx<'_>, pid: u32, op: WatchOp) -> Result<Outcome, ProtoError> {
     if !matches!(op, WatchOp::List) {
         ctx.check_pid(pid)?;
     }
-    Ok(Reply::with("watch", ctx.backend().watch(pid, &op)?).into())
+    let d = ctx.daemon();
+    let mut exec = d.exec();
+    let r = {
+        let mut guard = d.dbg();
+        let dbg = &mut *guard;
+        match &op {
+            WatchOp::List => Ok(dbg.watches.list(&exec, &dbg.symbols, pid)),
+            WatchOp::Add { expr, kind, length } => {
+                dbg.watches
+                    .add(&mut exec, &dbg.symbols, pid, expr, kind.as_deref(), *length)
+            }
+            WatchOp::Remove { id } => dbg.watches.remove(&mut exec, pid, id),
+        }
+    };
+    d.publish(&mut exec);
+    Ok(Reply::with("watch", r?).into())
 }

@@ -4,9 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::Command;
 use crate::args::{self, Obj, display_value, field};
-use crate::dispatch::{Ctx, Outcome, PostAction};
+use crate::context::{Ctx, Outcome, PostAction};
 use crate::error::ProtoError;
 use crate::events::{CloseReason, EventFilter, SubscribeParams};
 use crate::reply::Reply;
@@ -22,9 +21,9 @@ pub struct SubscribeArgs {
     pub since_seq: Option<u64>,
 }
 
-pub(crate) fn parse_subscribe(obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_subscribe(obj: &Obj) -> Result<SubscribeArgs, ProtoError> {
     let filters = match field(obj, "filters") {
-        None => return Ok(Command::EventsSubscribe(SubscribeArgs::default())),
+        None => return Ok(SubscribeArgs::default()),
         Some(Value::Object(f)) => f,
         // A list or a string is a client mistake; streaming everything would hide it.
         Some(_) => {
@@ -69,29 +68,27 @@ pub(crate) fn parse_subscribe(obj: &Obj) -> Result<Command, ProtoError> {
             })?)
         }
     };
-    Ok(Command::EventsSubscribe(SubscribeArgs {
+    Ok(SubscribeArgs {
         pids,
         categories,
         since_seq,
-    }))
+    })
 }
 
-pub(crate) fn parse_ack(obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_ack(obj: &Obj) -> Result<u64, ProtoError> {
     let v = field(obj, "seq").ok_or_else(|| ProtoError::msg("events.ack requires 'seq'"))?;
     let n =
         args::parse_int(v).ok_or_else(|| ProtoError::msg("events.ack seq must be an integer"))?;
     if n < 0 {
         return Err(ProtoError::msg("ack seq must be non-negative"));
     }
-    Ok(Command::EventsAck {
-        seq: u64::try_from(n).unwrap_or(u64::MAX),
-    })
+    Ok(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
 pub(crate) fn subscribe(ctx: &Ctx<'_>, a: SubscribeArgs) -> Result<Outcome, ProtoError> {
     let sid = ctx.session.ok_or(ProtoError::SessionRequired)?;
     let max_events = ctx
-        .dispatcher()
+        .daemon()
         .with_sessions(|t| t.get(sid).map(|s| s.max_events))
         .ok_or(ProtoError::SessionRequired)?;
     let filter = EventFilter::new(a.pids.clone(), a.categories.clone())?;
@@ -104,7 +101,7 @@ pub(crate) fn subscribe(ctx: &Ctx<'_>, a: SubscribeArgs) -> Result<Outcome, Prot
         max_events: usize::try_from(max_events).unwrap_or(usize::MAX),
     };
     let ack = ctx
-        .dispatcher()
+        .daemon()
         .bus()
         .with_hub(|hub, now| hub.subscribe(params, token, now))?;
     ctx.dmesg().log(
@@ -120,7 +117,7 @@ pub(crate) fn subscribe(ctx: &Ctx<'_>, a: SubscribeArgs) -> Result<Outcome, Prot
 pub(crate) fn ack(ctx: &Ctx<'_>, seq: u64) -> Result<Outcome, ProtoError> {
     let sid = ctx.session.ok_or(ProtoError::SessionRequired)?;
     let metrics = ctx
-        .dispatcher()
+        .daemon()
         .bus()
         .with_hub(|hub, _| hub.ack(sid, seq))
         .ok_or(ProtoError::SessionRequired)?;
@@ -130,7 +127,7 @@ pub(crate) fn ack(ctx: &Ctx<'_>, seq: u64) -> Result<Outcome, ProtoError> {
 pub(crate) fn unsubscribe(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
     let sid = ctx.session.ok_or(ProtoError::SessionRequired)?;
     let removed = ctx
-        .dispatcher()
+        .daemon()
         .bus()
         .with_hub(|hub, _| hub.unsubscribe_session(sid, CloseReason::Unsubscribed, Some(ctx.conn)));
     Ok(Reply::with("unsubscribed", json!(removed)).into())

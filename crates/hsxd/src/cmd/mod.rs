@@ -14,6 +14,7 @@
 
 pub mod debug;
 pub mod events;
+mod fields;
 pub mod ipc;
 pub mod lifecycle;
 pub mod regs;
@@ -24,19 +25,19 @@ pub mod trace;
 pub mod values;
 
 use crate::args::Obj;
-use crate::dispatch::{Ctx, Outcome};
+use crate::context::{Ctx, Outcome};
 use crate::error::ProtoError;
 use crate::session::OpenParams;
 
 pub use debug::{BpOp, DisasmArgs, DisasmMode, WatchOp};
 pub use events::SubscribeArgs;
 pub use ipc::{FanoutArgs, FanoutScope, ListenArgs, SendArgs};
-pub use lifecycle::LoadArgs;
+pub use lifecycle::{LoadArgs, ReloadArgs};
 pub use regs::{PeekArgs, PokeArgs, RegGetArgs, RegId, RegSetArgs};
 pub use run::{ClockOp, SchedOp, StepArgs};
 pub use symbols::{SymOp, SymbolKind, SymbolsArgs};
 pub use trace::TraceOp;
-pub use values::RegistryFilter;
+pub use values::{CallArgs, RegistryFilter, ValArgs};
 
 /// Commands multiplexed by `op`, which therefore also accept `<name>.<op>`.
 pub const OP_COMMANDS: &[&str] = &[
@@ -60,12 +61,7 @@ pub enum Command {
     /// `load` / `exec`.
     Load(LoadArgs),
     /// `reload`.
-    Reload {
-        /// Task to reload.
-        pid: u32,
-        /// Verbose load.
-        verbose: bool,
-    },
+    Reload(ReloadArgs),
     /// `kill`.
     Kill {
         /// Task.
@@ -171,34 +167,15 @@ pub enum Command {
     /// `val.list`.
     ValList(RegistryFilter),
     /// `val.get`.
-    ValGet {
-        /// Object id.
-        oid: u16,
-        /// Owning task instance.
-        pid: Option<u32>,
-    },
+    ValGet(ValArgs),
     /// `val.set`.
-    ValSet {
-        /// Object id.
-        oid: u16,
-        /// New value.
-        value: f64,
-        /// Owning task instance.
-        pid: Option<u32>,
-    },
+    ValSet(ValArgs),
     /// `val.stats`.
     ValStats,
     /// `cmd.list`.
     CmdList(RegistryFilter),
     /// `cmd.call`.
-    CmdCall {
-        /// Object id.
-        oid: u16,
-        /// Owning task instance.
-        pid: Option<u32>,
-        /// Asynchronous call.
-        async_call: bool,
-    },
+    CmdCall(CallArgs),
     /// `cmd.stats`.
     CmdStats,
     /// `session.open`.
@@ -274,54 +251,78 @@ impl Command {
         let (base, op) = resolve(name);
         match base {
             "ping" => Ok(Command::Ping),
-            "info" => lifecycle::parse_info(obj),
+            "info" => Ok(Command::Info {
+                pid: lifecycle::parse_info(obj)?,
+            }),
             "attach" => Ok(Command::Attach),
             "detach" => Ok(Command::Detach),
-            "load" => lifecycle::parse_load(name, obj),
-            "reload" => lifecycle::parse_reload(obj),
-            "kill" => lifecycle::parse_kill(obj),
+            "load" => lifecycle::parse_load(name, obj).map(Command::Load),
+            "reload" => lifecycle::parse_reload(obj).map(Command::Reload),
+            "kill" => Ok(Command::Kill {
+                pid: lifecycle::parse_kill(obj)?,
+            }),
             "ps" => Ok(Command::Ps),
-            "list" => lifecycle::parse_list(obj),
-            "restart" => lifecycle::parse_restart(obj),
+            "list" => Ok(Command::ListChannels {
+                pid: lifecycle::parse_list(obj)?,
+            }),
+            "restart" => Ok(Command::Restart {
+                targets: lifecycle::parse_restart(obj)?,
+            }),
             "shutdown" => Ok(Command::Shutdown),
-            "pause" => run::parse_pause(obj),
-            "resume" => run::parse_resume(name, obj),
-            "step" => run::parse_step(obj),
-            "clock" => run::parse_clock(op, obj),
-            "sched" => run::parse_sched(obj),
-            "dumpregs" => regs::parse_dumpregs(obj),
-            "peek" => regs::parse_peek(name, obj),
-            "poke" => regs::parse_poke(name, obj),
-            "reg.get" => regs::parse_reg_get(name, obj),
-            "reg.set" => regs::parse_reg_set(name, obj),
-            "bp" => debug::parse_bp(op, obj),
-            "stack" => debug::parse_stack(op, obj),
-            "disasm" => debug::parse_disasm(obj),
-            "memory" => debug::parse_memory(op, obj),
-            "watch" => debug::parse_watch(op, obj),
-            "symbols" => symbols::parse_symbols(op, obj),
-            "sym" => symbols::parse_sym(op, obj),
-            "trace" => trace::parse_trace(op, obj),
+            "pause" => Ok(Command::Pause {
+                pid: run::parse_pause(obj)?,
+            }),
+            "resume" => Ok(Command::Resume {
+                pid: run::parse_resume(name, obj)?,
+            }),
+            "step" => run::parse_step(obj).map(Command::Step),
+            "clock" => run::parse_clock(op, obj).map(Command::Clock),
+            "sched" => run::parse_sched(obj).map(Command::Sched),
+            "dumpregs" => Ok(Command::DumpRegs {
+                pid: regs::parse_dumpregs(obj)?,
+            }),
+            "peek" => regs::parse_peek(name, obj).map(Command::Peek),
+            "poke" => regs::parse_poke(name, obj).map(Command::Poke),
+            "reg.get" => regs::parse_reg_get(name, obj).map(Command::RegGet),
+            "reg.set" => regs::parse_reg_set(name, obj).map(Command::RegSet),
+            "bp" => debug::parse_bp(op, obj).map(|(pid, op)| Command::Bp { pid, op }),
+            "stack" => debug::parse_stack(op, obj)
+                .map(|(pid, max_frames)| Command::Stack { pid, max_frames }),
+            "disasm" => debug::parse_disasm(obj).map(Command::Disasm),
+            "memory" => Ok(Command::MemoryRegions {
+                pid: debug::parse_memory(op, obj)?,
+            }),
+            "watch" => debug::parse_watch(op, obj).map(|(pid, op)| Command::Watch { pid, op }),
+            "symbols" => symbols::parse_symbols(op, obj).map(Command::Symbols),
+            "sym" => symbols::parse_sym(op, obj).map(|(pid, op)| Command::Sym { pid, op }),
+            "trace" => trace::parse_trace(op, obj).map(Command::Trace),
             "mailbox_snapshot" => Ok(Command::MailboxSnapshot),
-            "listen" => ipc::parse_listen(obj),
-            "send" => ipc::parse_send(obj),
-            "stdio_fanout" => ipc::parse_fanout(obj),
-            "dmesg" => ipc::parse_dmesg(obj),
+            "listen" => ipc::parse_listen(obj).map(Command::Listen),
+            "send" => ipc::parse_send(obj).map(Command::Send),
+            "stdio_fanout" => ipc::parse_fanout(obj).map(Command::StdioFanout),
+            "dmesg" => ipc::parse_dmesg(obj).map(|(limit, filter_session)| Command::Dmesg {
+                limit,
+                filter_session,
+            }),
             "val.list" => values::parse_list("val.list", obj).map(Command::ValList),
-            "val.get" => values::parse_val_get(obj),
-            "val.set" => values::parse_val_set(obj),
+            "val.get" => values::parse_val_get(obj).map(Command::ValGet),
+            "val.set" => values::parse_val_set(obj).map(Command::ValSet),
             "val.stats" => Ok(Command::ValStats),
             "cmd.list" => values::parse_list("cmd.list", obj).map(Command::CmdList),
-            "cmd.call" => values::parse_cmd_call(obj),
+            "cmd.call" => values::parse_cmd_call(obj).map(Command::CmdCall),
             "cmd.stats" => Ok(Command::CmdStats),
-            "session.open" => session::parse_open(obj),
+            "session.open" => session::parse_open(obj).map(Command::SessionOpen),
             "session.keepalive" => Ok(Command::SessionKeepalive),
             "session.close" => Ok(Command::SessionClose),
             "session.current" => Ok(Command::SessionCurrent),
             "session.list" => Ok(Command::SessionList),
-            "session.terminate" => session::parse_terminate(obj),
-            "events.subscribe" => events::parse_subscribe(obj),
-            "events.ack" => events::parse_ack(obj),
+            "session.terminate" => Ok(Command::SessionTerminate {
+                target: session::parse_terminate(obj)?,
+            }),
+            "events.subscribe" => events::parse_subscribe(obj).map(Command::EventsSubscribe),
+            "events.ack" => Ok(Command::EventsAck {
+                seq: events::parse_ack(obj)?,
+            }),
             "events.unsubscribe" => Ok(Command::EventsUnsubscribe),
             _ => Err(ProtoError::UnknownCmd(name.to_string())),
         }
@@ -335,7 +336,7 @@ impl Command {
             Command::Step(_)
                 | Command::Clock(ClockOp::Step(_))
                 | Command::Load(_)
-                | Command::Reload { .. }
+                | Command::Reload(_)
                 | Command::Sym {
                     op: SymOp::Load { .. },
                     ..
@@ -352,7 +353,7 @@ impl Command {
             Command::Attach => lifecycle::attach(ctx),
             Command::Detach => lifecycle::detach(ctx),
             Command::Load(a) => lifecycle::load(ctx, a),
-            Command::Reload { pid, verbose } => lifecycle::reload(ctx, pid, verbose),
+            Command::Reload(a) => lifecycle::reload(ctx, a),
             Command::Kill { pid } => lifecycle::kill(ctx, pid),
             Command::Ps => lifecycle::ps(ctx),
             Command::ListChannels { pid } => lifecycle::list_channels(ctx, pid),
@@ -385,15 +386,11 @@ impl Command {
                 filter_session,
             } => ipc::dmesg(ctx, limit, filter_session),
             Command::ValList(f) => values::val_list(ctx, f),
-            Command::ValGet { oid, pid } => values::val_get(ctx, oid, pid),
-            Command::ValSet { oid, value, pid } => values::val_set(ctx, oid, value, pid),
+            Command::ValGet(a) => values::val_get(ctx, a),
+            Command::ValSet(a) => values::val_set(ctx, a),
             Command::ValStats => values::val_stats(ctx),
             Command::CmdList(f) => values::cmd_list(ctx, f),
-            Command::CmdCall {
-                oid,
-                pid,
-                async_call,
-            } => values::cmd_call(ctx, oid, pid, async_call),
+            Command::CmdCall(a) => values::cmd_call(ctx, a),
             Command::CmdStats => values::cmd_stats(ctx),
             Command::SessionOpen(p) => session::open(ctx, p),
             Command::SessionKeepalive => session::keepalive(ctx),
@@ -409,18 +406,6 @@ impl Command {
 }
 
 /// `"<what> requires '<field>'"`, the reference's missing-field message.
-pub(crate) fn requires(what: &str, field: &str) -> ProtoError {
-    ProtoError::msg(format!("{what} requires '{field}'"))
-}
-
-/// A required pid in the reference's style: missing → `<what> requires 'pid'`.
-pub(crate) fn req_pid(what: &str, obj: &Obj) -> Result<u32, ProtoError> {
-    match crate::args::field(obj, "pid") {
-        None => Err(requires(what, "pid")),
-        Some(v) => Ok(crate::args::int_as("pid", v)?),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

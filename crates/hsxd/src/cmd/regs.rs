@@ -3,11 +3,16 @@
 
 use serde_json::{Value, json};
 
-use super::{Command, req_pid, requires};
+use hsx_exec::Reg;
+
+use super::fields::{req_pid, requires};
 use crate::args::{self, Obj, field, parse_int};
-use crate::dispatch::{Ctx, Outcome};
-use crate::error::ProtoError;
+use crate::context::{Ctx, Outcome};
+use crate::error::{OpError, ProtoError};
+pub use crate::hex::{from_hex, to_hex};
 use crate::reply::Reply;
+use crate::wire::task::Registers;
+use crate::wire::to_value;
 
 /// Default `peek` length.
 pub const PEEK_DEFAULT_LEN: u32 = 16;
@@ -115,13 +120,11 @@ fn req_u32(what: &str, obj: &Obj, key: &'static str) -> Result<u32, ProtoError> 
     }
 }
 
-pub(crate) fn parse_dumpregs(obj: &Obj) -> Result<Command, ProtoError> {
-    Ok(Command::DumpRegs {
-        pid: req_pid("dumpregs", obj)?,
-    })
+pub(crate) fn parse_dumpregs(obj: &Obj) -> Result<u32, ProtoError> {
+    req_pid("dumpregs", obj)
 }
 
-pub(crate) fn parse_peek(name: &str, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_peek(name: &str, obj: &Obj) -> Result<PeekArgs, ProtoError> {
     let pid = req_pid(name, obj)?;
     let addr = req_u32(name, obj, "addr").or_else(|e| match field(obj, "address") {
         Some(v) => Ok(args::int_as("address", v)?),
@@ -130,10 +133,10 @@ pub(crate) fn parse_peek(name: &str, obj: &Obj) -> Result<Command, ProtoError> {
     let length = args::opt_i64(obj, "length")?.map_or(PEEK_DEFAULT_LEN, |l| {
         u32::try_from(l.clamp(0, i64::from(PEEK_MAX_LEN))).unwrap_or(PEEK_MAX_LEN)
     });
-    Ok(Command::Peek(PeekArgs { pid, addr, length }))
+    Ok(PeekArgs { pid, addr, length })
 }
 
-pub(crate) fn parse_poke(name: &str, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_poke(name: &str, obj: &Obj) -> Result<PokeArgs, ProtoError> {
     let pid = req_pid(name, obj)?;
     let addr = req_u32(name, obj, "addr").or_else(|e| match field(obj, "address") {
         Some(v) => Ok(args::int_as("address", v)?),
@@ -144,11 +147,11 @@ pub(crate) fn parse_poke(name: &str, obj: &Obj) -> Result<Command, ProtoError> {
             "{name} requires 'data' hex string"
         )));
     };
-    Ok(Command::Poke(PokeArgs {
+    Ok(PokeArgs {
         pid,
         addr,
         data: from_hex(hex)?,
-    }))
+    })
 }
 
 fn reg_of(name: &str, obj: &Obj) -> Result<RegId, ProtoError> {
@@ -157,14 +160,14 @@ fn reg_of(name: &str, obj: &Obj) -> Result<RegId, ProtoError> {
         .ok_or_else(|| ProtoError::msg(format!("invalid register '{}'", args::display_value(v))))
 }
 
-pub(crate) fn parse_reg_get(name: &str, obj: &Obj) -> Result<Command, ProtoError> {
-    Ok(Command::RegGet(RegGetArgs {
+pub(crate) fn parse_reg_get(name: &str, obj: &Obj) -> Result<RegGetArgs, ProtoError> {
+    Ok(RegGetArgs {
         pid: args::opt_u32(obj, "pid")?,
         reg: reg_of(name, obj)?,
-    }))
+    })
 }
 
-pub(crate) fn parse_reg_set(name: &str, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_reg_set(name: &str, obj: &Obj) -> Result<RegSetArgs, ProtoError> {
     if field(obj, "reg").is_none() || field(obj, "value").is_none() {
         return Err(ProtoError::msg(format!(
             "{name} requires 'reg' and 'value'"
@@ -181,81 +184,77 @@ pub(crate) fn parse_reg_set(name: &str, obj: &Obj) -> Result<Command, ProtoError
             value: raw.to_string(),
         }));
     };
-    Ok(Command::RegSet(RegSetArgs {
+    Ok(RegSetArgs {
         pid: args::opt_u32(obj, "pid")?,
         reg,
         value,
-    }))
+    })
 }
 
-/// Decodes hex as Python's `bytes.fromhex`: pairs of hex digits, whitespace allowed
-/// between pairs.
-pub fn from_hex(s: &str) -> Result<Vec<u8>, ProtoError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() / 2);
-    let mut i = 0;
-    let bad = |pos: usize| {
-        ProtoError::msg(format!(
-            "non-hexadecimal number found in fromhex() arg at position {pos}"
-        ))
-    };
-    while i < bytes.len() {
-        let Some(&c) = bytes.get(i) else { break };
-        if c.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        let hi = (c as char).to_digit(16).ok_or_else(|| bad(i))?;
-        let lo = bytes
-            .get(i + 1)
-            .and_then(|c| (*c as char).to_digit(16))
-            .ok_or_else(|| bad(i + 1))?;
-        out.push((hi * 16 + lo) as u8);
-        i += 2;
-    }
-    Ok(out)
-}
-
-/// Lower-case hex of `data`.
-pub fn to_hex(data: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(data.len() * 2);
-    for b in data {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
-}
-
+/// `dumpregs`: the `registers` object (with `regs[16]` and `R0`..`R15` keys).
 pub(crate) fn dumpregs(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
-    Ok(Reply::with("registers", ctx.backend().dumpregs(pid)?).into())
+    let t = ctx.daemon().exec().task(pid)?;
+    Ok(Reply::with("registers", to_value(&Registers::of(&t))).into())
 }
 
+/// `peek`: the bytes read, hex (short at the 64 KiB edge).
 pub(crate) fn peek(ctx: &Ctx<'_>, a: PeekArgs) -> Result<Outcome, ProtoError> {
-    let data = ctx.backend().peek(a.pid, a.addr, a.length)?;
+    let len = usize::try_from(a.length).unwrap_or(usize::MAX);
+    let data = ctx.daemon().exec().read_mem(a.pid, a.addr, len)?;
     Ok(Reply::with("data", json!(to_hex(&data))).into())
 }
 
+/// `poke`.
 pub(crate) fn poke(ctx: &Ctx<'_>, a: PokeArgs) -> Result<Outcome, ProtoError> {
     ctx.check_pid(a.pid)?;
-    ctx.backend().poke(a.pid, a.addr, &a.data)?;
+    let d = ctx.daemon();
+    let mut exec = d.exec();
+    let r = exec.write_mem(a.pid, a.addr, &a.data);
+    d.publish(&mut exec);
+    r?;
     Ok(Reply::ok().into())
 }
 
-pub(crate) fn reg_get(ctx: &Ctx<'_>, a: RegGetArgs) -> Result<Outcome, ProtoError> {
-    let r = ctx.backend().reg_get(a.pid, a.reg)?;
-    Ok(reg_reply(r, a.reg))
+fn to_reg(r: RegId) -> Option<Reg> {
+    match r {
+        RegId::Gpr(n) => Reg::from_index(n),
+        RegId::Pc => Some(Reg::Pc),
+        RegId::Sp => Some(Reg::Sp),
+        RegId::Psw => Some(Reg::Psw),
+    }
 }
 
+/// `reg.get`: the task addressed (the current one when the request names none) and the
+/// value.
+pub(crate) fn reg_get(ctx: &Ctx<'_>, a: RegGetArgs) -> Result<Outcome, ProtoError> {
+    let exec = ctx.daemon().exec();
+    let pid = a
+        .pid
+        .or_else(|| exec.current_pid())
+        .ok_or_else(|| OpError::failed("no current task"))?;
+    let r = to_reg(a.reg).ok_or_else(|| OpError::failed("invalid register"))?;
+    let value = exec.reg_get(pid, r)?;
+    drop(exec);
+    Ok(reg_reply(RegValue { pid, value }, a.reg))
+}
+
+/// `reg.set`.
 pub(crate) fn reg_set(ctx: &Ctx<'_>, a: RegSetArgs) -> Result<Outcome, ProtoError> {
     // Without a pid the write goes to the current task: check that task's lock, and write
     // to exactly the task checked even if the scheduler moves on meanwhile.
-    let pid = a.pid.or_else(|| ctx.backend().current_pid());
+    let pid = a.pid.or_else(|| ctx.daemon().exec().current_pid());
     if let Some(pid) = pid {
         ctx.check_pid(pid)?;
     }
-    let r = ctx.backend().reg_set(pid, a.reg, a.value)?;
-    Ok(reg_reply(r, a.reg))
+    let mut exec = ctx.daemon().exec();
+    let pid = pid
+        .or_else(|| exec.current_pid())
+        .ok_or_else(|| OpError::failed("no current task"))?;
+    let r = to_reg(a.reg).ok_or_else(|| OpError::failed("invalid register"))?;
+    exec.reg_set(pid, r, a.value)?;
+    let value = exec.reg_get(pid, r)?;
+    drop(exec);
+    Ok(reg_reply(RegValue { pid, value }, a.reg))
 }
 
 fn reg_reply(r: RegValue, reg: RegId) -> Outcome {
@@ -269,19 +268,6 @@ fn reg_reply(r: RegValue, reg: RegId) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hex_round_trip_and_errors() {
-        assert_eq!(from_hex("00 ff\t1A"), Ok(vec![0, 0xff, 0x1a]));
-        assert_eq!(to_hex(&[0, 0xff, 0x1a]), "00ff1a");
-        assert_eq!(
-            from_hex("0g").map_err(|e| e.to_string()),
-            Err("non-hexadecimal number found in fromhex() arg at position 1".into())
-        );
-        assert!(from_hex("abc").is_err());
-        assert!(from_hex("é").is_err());
-        assert_eq!(from_hex(""), Ok(vec![]));
-    }
 
     #[test]
     fn register_names() {

@@ -1,11 +1,29 @@
 //! Run control: `pause`, `resume`, `step`, `clock`, `start_auto`/`stop_auto`, `sched`
 //! (protocol.md §2.2).
 
-use super::{Command, req_pid};
+use hsx_exec::executive::DEFAULT_EVENT_CAPACITY;
+use hsx_exec::{Executive, Reg, StepSummary, StopReason, TaskState};
+use serde_json::{Map, Value, json};
+
+use super::fields::req_pid;
 use crate::args::{self, Obj, field, parse_f64, py_repr, truthy};
-use crate::dispatch::{Ctx, Outcome};
-use crate::error::ProtoError;
+use crate::clock;
+use crate::context::{Ctx, Outcome};
+use crate::error::{OpError, ProtoError};
+use crate::event_map;
 use crate::reply::Reply;
+use crate::state::Daemon;
+use crate::wire::event::DebugBreakData;
+use crate::wire::info::{SchedCounters, SchedStats};
+use crate::wire::task::{TaskRecord, VmTask};
+use crate::wire::to_value;
+
+/// Most events a manual `step` may queue before the executive drops the oldest (about
+/// 150 MB at worst, reached only by a step of half a million traced instructions).
+const MANUAL_STEP_EVENT_CAPACITY: usize = 1 << 20;
+/// Most instructions one source-level `step` may run (all lines together), so a line
+/// that loops forever cannot hold the executive.
+const SOURCE_STEP_MAX: u64 = 10_000;
 
 /// `step` / `clock step` arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,32 +70,28 @@ pub enum SchedOp {
     },
 }
 
-pub(crate) fn parse_pause(obj: &Obj) -> Result<Command, ProtoError> {
-    Ok(Command::Pause {
-        pid: req_pid("pause", obj)?,
-    })
+pub(crate) fn parse_pause(obj: &Obj) -> Result<u32, ProtoError> {
+    req_pid("pause", obj)
 }
 
-pub(crate) fn parse_resume(name: &str, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_resume(name: &str, obj: &Obj) -> Result<u32, ProtoError> {
     let what = if name == "continue" {
         "continue"
     } else {
         "resume"
     };
-    Ok(Command::Resume {
-        pid: req_pid(what, obj)?,
-    })
+    req_pid(what, obj)
 }
 
-pub(crate) fn parse_step(obj: &Obj) -> Result<Command, ProtoError> {
-    Ok(Command::Step(StepArgs {
+pub(crate) fn parse_step(obj: &Obj) -> Result<StepArgs, ProtoError> {
+    Ok(StepArgs {
         steps: args::opt_u64(obj, "steps")?,
         pid: args::opt_u32(obj, "pid")?,
         source_only: truthy(obj.get("source_only")) || truthy(obj.get("source")),
-    }))
+    })
 }
 
-pub(crate) fn parse_clock(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_clock(op: Option<String>, obj: &Obj) -> Result<ClockOp, ProtoError> {
     let op = op.unwrap_or_else(|| {
         field(obj, "op")
             .map(|v| args::display_value(v).to_ascii_lowercase())
@@ -130,57 +144,249 @@ pub(crate) fn parse_clock(op: Option<String>, obj: &Obj) -> Result<Command, Prot
         }
         other => return Err(ProtoError::msg(format!("unknown clock op '{other}'"))),
     };
-    Ok(Command::Clock(op))
+    Ok(op)
 }
 
-pub(crate) fn parse_sched(obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_sched(obj: &Obj) -> Result<SchedOp, ProtoError> {
     if let Some(pid) = args::opt_u32(obj, "pid")? {
         let clamp = |key: &'static str, lo: i64| -> Result<Option<u32>, ProtoError> {
             Ok(args::opt_i64(obj, key)?.map(|v| u32::try_from(v.max(lo)).unwrap_or(u32::MAX)))
         };
-        return Ok(Command::Sched(SchedOp::Set {
+        return Ok(SchedOp::Set {
             pid,
             priority: clamp("priority", 0)?,
             quantum: clamp("quantum", 1)?,
-        }));
+        });
     }
     let limit =
         args::opt_i64(obj, "limit")?.map(|l| usize::try_from(l.max(0)).unwrap_or(usize::MAX));
-    Ok(Command::Sched(SchedOp::Stats { limit }))
+    Ok(SchedOp::Stats { limit })
 }
 
+/// `pause`: the task record after the change (§5.5). Affects only this task.
 pub(crate) fn pause(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
     ctx.check_pid(pid)?;
-    Ok(Reply::with("task", ctx.backend().pause(pid)?).into())
+    let d = ctx.daemon();
+    let mut exec = d.exec();
+    let r = exec.pause(pid);
+    d.publish(&mut exec);
+    let t = r?;
+    drop(exec);
+    Ok(Reply::with("task", to_value(&TaskRecord::of(&t))).into())
 }
 
+/// `resume`/`continue`: the task record.
 pub(crate) fn resume(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
     ctx.check_pid(pid)?;
-    Ok(Reply::with("task", ctx.backend().resume(pid)?).into())
+    let d = ctx.daemon();
+    let mut exec = d.exec();
+    let r = exec.resume(pid);
+    d.publish(&mut exec);
+    let t = r?;
+    drop(exec);
+    d.wake_clock();
+    Ok(Reply::with("task", to_value(&TaskRecord::of(&t))).into())
 }
 
+/// `step`, `clock step`: the `result` object (§2.2.1) and the clock.
 pub(crate) fn step(ctx: &Ctx<'_>, a: StepArgs) -> Result<Outcome, ProtoError> {
     if let Some(pid) = a.pid {
         ctx.check_pid(pid)?;
     }
-    let result = ctx.heavy(|| ctx.backend().step(&a))?;
-    let clock = ctx.backend().clock_status()?;
+    let d = ctx.daemon();
+    let result = ctx.heavy(|| run_step(d, &a))?;
+    let clock = clock::status(d).to_json();
     Ok(Reply::with("result", result).and("clock", clock).into())
 }
 
-pub(crate) fn clock(ctx: &Ctx<'_>, op: ClockOp) -> Result<Outcome, ProtoError> {
-    let b = ctx.backend();
-    let clock = match op {
-        ClockOp::Status => b.clock_status()?,
-        ClockOp::Start => b.clock_start()?,
-        ClockOp::Stop => b.clock_stop()?,
-        ClockOp::Rate(hz) => b.clock_rate(hz)?,
-        ClockOp::Step(a) => return step(ctx, a),
+fn run_step(d: &Daemon, args: &StepArgs) -> Result<Value, OpError> {
+    let step_size = d.clock().step_size.max(1);
+    let mut exec = d.exec();
+    let source_pid = args
+        .source_only
+        .then(|| {
+            args.pid
+                .or_else(|| exec.current_pid())
+                .or_else(|| exec.next_pid())
+        })
+        .flatten();
+    let (summary, events, extra) = if let Some(pid) = source_pid {
+        source_step(d, &mut exec, pid, args.steps.unwrap_or(1))?
+    } else {
+        let n = args.steps.unwrap_or(step_size);
+        // A manual step runs in one lock hold and its events are drained only after it,
+        // so let the queue hold them (up to a bound) instead of dropping the oldest:
+        // a long step of a chatty task would otherwise lose most of its output.
+        let room = usize::try_from(n.saturating_mul(2))
+            .unwrap_or(usize::MAX)
+            .clamp(DEFAULT_EVENT_CAPACITY, MANUAL_STEP_EVENT_CAPACITY);
+        exec.set_event_capacity(room);
+        let summary = match args.pid {
+            Some(pid) => exec.step_pid(pid, n),
+            None => Ok(exec.step(n)),
+        };
+        let events = d.publish(&mut exec);
+        exec.set_event_capacity(DEFAULT_EVENT_CAPACITY);
+        (summary?, events, Map::new())
     };
-    Ok(Reply::with("clock", clock).into())
+    let last = summary.last_pid.and_then(|p| exec.task(p).ok());
+    let next_pid = exec.next_pid();
+    drop(exec);
+    clock::count_manual(d, summary.executed);
+    let hit = summary.debug_break.is_some();
+    if hit {
+        clock::halt(d, "stopped");
+    }
+    let running = !hit
+        && last
+            .as_ref()
+            .is_some_and(|t| matches!(t.state, TaskState::Running | TaskState::Ready));
+    let paused = hit || last.as_ref().is_some_and(|t| t.state == TaskState::Paused);
+    let mut result = json!({
+        "executed": summary.executed,
+        "running": running,
+        "pc": last.as_ref().map(|t| t.pc),
+        "steps": last.as_ref().map(|t| t.steps),
+        "cycles": last.as_ref().map(|t| t.steps),
+        "sleep_pending": last.as_ref().is_some_and(|t| t.sleep.is_some()),
+        "events": events,
+        "paused": paused,
+        "current_pid": summary.last_pid,
+        "next_pid": next_pid,
+        "debug_event": summary.debug_break.as_ref().map(|b| to_value(&DebugBreakData::from(b))),
+    });
+    if let Value::Object(m) = &mut result {
+        m.extend(extra);
+    }
+    Ok(result)
 }
 
+/// What a step ran: the summary, the events a `step` reply embeds, and extra reply keys.
+type Stepped = (StepSummary, Vec<Value>, Map<String, Value>);
+
+/// A source position as `step` reports it.
+fn source_pos_json(pos: Option<&(Option<String>, u32)>) -> Value {
+    pos.map_or(
+        Value::Null,
+        |(file, line)| json!({"file": file, "line": line}),
+    )
+}
+
+/// `step` with `source_only`: runs task `pid` one instruction at a time until its PC
+/// maps to another source line than where it started (`line_for_pc`), `lines` times.
+/// It also stops at a debug break, on arriving at a breakpoint address, when the task
+/// can no longer run, or after [`SOURCE_STEP_MAX`] instructions. Without a line table
+/// it steps `lines` instructions and says so in `warnings`. The extra `source` key
+/// tells where it started and ended and why it stopped.
+fn source_step(
+    d: &Daemon,
+    exec: &mut Executive,
+    pid: u32,
+    lines: u64,
+) -> Result<Stepped, OpError> {
+    let syms = d.dbg().symbols.get(pid).cloned();
+    let line_at = |pc: u32| {
+        syms.as_ref()?
+            .table
+            .line_for_pc(pc)
+            .map(|l| (l.file.map(str::to_string), l.line))
+    };
+    let mut extra = Map::new();
+    // `line_for_pc` takes the last entry at or below the PC: none at the top means
+    // the table has no lines at all.
+    if line_at(u32::MAX).is_none() {
+        let r = exec.step_pid(pid, lines.clamp(1, SOURCE_STEP_MAX));
+        let events = d.publish(exec);
+        let s = r.map_err(OpError::from)?;
+        extra.insert(
+            "warnings".into(),
+            json!([format!(
+                "source_step_unavailable:no line table for pid {pid}; stepped by instruction"
+            )]),
+        );
+        return Ok((s, events, extra));
+    }
+    let breakpoints = exec.bp_list(pid).map_err(OpError::from)?;
+    let pc_of = |exec: &Executive| exec.reg_get(pid, Reg::Pc).map_err(OpError::from);
+    let from = line_at(pc_of(exec)?);
+    let mut events = Vec::new();
+    let mut executed = 0u64;
+    let mut last: Option<StepSummary> = None;
+    let mut done = 0u64;
+    let mut stop = "line";
+    let mut first = true;
+    'lines: while done < lines {
+        let start = line_at(pc_of(exec)?);
+        loop {
+            if executed >= SOURCE_STEP_MAX {
+                stop = "limit";
+                break 'lines;
+            }
+            // The first instruction steps over a breakpoint under the PC; arriving at
+            // one later ends the step there, as a debugger expects.
+            if !first && breakpoints.contains(&pc_of(exec)?) {
+                stop = "breakpoint";
+                break 'lines;
+            }
+            first = false;
+            let r = exec.step_pid(pid, 1);
+            events.extend(d.publish(exec));
+            let s = r.map_err(OpError::from)?;
+            executed += s.executed;
+            last = Some(s);
+            if s.debug_break.is_some() {
+                stop = "debug_break";
+                break 'lines;
+            }
+            let steppable = exec.state(pid).is_ok_and(|st| {
+                matches!(
+                    st,
+                    TaskState::Running | TaskState::Ready | TaskState::Paused
+                )
+            });
+            if s.executed == 0 || !steppable {
+                stop = "not_running";
+                break 'lines;
+            }
+            if line_at(pc_of(exec)?) != start {
+                break;
+            }
+        }
+        done += 1;
+    }
+    let to = exec.reg_get(pid, Reg::Pc).ok().and_then(&line_at);
+    extra.insert(
+        "source".into(),
+        json!({"from": source_pos_json(from.as_ref()), "to": source_pos_json(to.as_ref()),
+               "lines": done, "stop": stop}),
+    );
+    let summary = StepSummary {
+        executed,
+        last_pid: Some(pid),
+        next_pid: exec.next_pid(),
+        stop: last.map_or(StopReason::Budget, |s| s.stop),
+        debug_break: last.and_then(|s| s.debug_break),
+    };
+    Ok((summary, events, extra))
+}
+
+/// `clock`, `clock start|stop|rate|step`, `start_auto`/`stop_auto`: the clock object.
+pub(crate) fn clock(ctx: &Ctx<'_>, op: ClockOp) -> Result<Outcome, ProtoError> {
+    let d = ctx.daemon();
+    let clock = match op {
+        ClockOp::Status => clock::status(d),
+        ClockOp::Start => clock::start(d),
+        ClockOp::Stop => clock::stop(d),
+        ClockOp::Rate(hz) => clock::set_rate(d, hz),
+        ClockOp::Step(a) => return step(ctx, a),
+    };
+    Ok(Reply::with("clock", clock.to_json()).into())
+}
+
+/// `sched`: set a task's priority/quantum (the raw task summary), or the counters and the
+/// trace (§5.4).
 pub(crate) fn sched(ctx: &Ctx<'_>, op: SchedOp) -> Result<Outcome, ProtoError> {
+    let d = ctx.daemon();
     match op {
         SchedOp::Set {
             pid,
@@ -188,10 +394,31 @@ pub(crate) fn sched(ctx: &Ctx<'_>, op: SchedOp) -> Result<Outcome, ProtoError> {
             quantum,
         } => {
             ctx.check_pid(pid)?;
-            Ok(Reply::with("task", ctx.backend().sched_set(pid, priority, quantum)?).into())
+            let mut exec = d.exec();
+            let r = exec.sched(pid, quantum, priority);
+            d.publish(&mut exec);
+            let t = r?;
+            drop(exec);
+            Ok(Reply::with("task", to_value(&VmTask::of(&t))).into())
         }
         SchedOp::Stats { limit } => {
-            Ok(Reply::with("scheduler", ctx.backend().sched_stats(limit)?).into())
+            let counters = d
+                .exec()
+                .tasks()
+                .iter()
+                .map(|t| {
+                    let c = SchedCounters {
+                        step: t.counters.step,
+                        rotate: t.counters.rotate,
+                    };
+                    (t.pid.to_string(), c)
+                })
+                .collect();
+            let stats = SchedStats {
+                counters,
+                trace: event_map::sched_trace_tail(d, limit),
+            };
+            Ok(Reply::with("scheduler", to_value(&stats)).into())
         }
     }
 }

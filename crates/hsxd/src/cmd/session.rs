@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Command, requires};
+use super::fields::requires;
 use crate::args::{self, Obj, display_value, field};
-use crate::dispatch::{Ctx, Outcome};
+use crate::context::{Ctx, Outcome};
 use crate::error::ProtoError;
 use crate::events::CloseReason;
 use crate::reply::Reply;
@@ -24,7 +24,7 @@ fn pid_lock_value(v: &Value) -> Result<Option<u32>, ProtoError> {
         .map_err(|_| ProtoError::msg("pid_lock must be an integer or sequence of integers"))
 }
 
-pub(crate) fn parse_open(obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_open(obj: &Obj) -> Result<OpenParams, ProtoError> {
     let mut pid_lock = Vec::new();
     match field(obj, "pid_lock") {
         None => {}
@@ -73,20 +73,18 @@ pub(crate) fn parse_open(obj: &Obj) -> Result<Command, ProtoError> {
         Some(v) if args::truthy(Some(v)) => display_value(v),
         _ => String::new(),
     };
-    Ok(Command::SessionOpen(OpenParams {
+    Ok(OpenParams {
         client,
         features,
         max_events,
         heartbeat_s,
         pid_lock,
-    }))
+    })
 }
 
-pub(crate) fn parse_terminate(obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_terminate(obj: &Obj) -> Result<String, ProtoError> {
     match field(obj, "target") {
-        Some(v) if args::truthy(Some(v)) => Ok(Command::SessionTerminate {
-            target: display_value(v),
-        }),
+        Some(v) if args::truthy(Some(v)) => Ok(display_value(v)),
         _ => Err(requires("session.terminate", "target")),
     }
 }
@@ -98,7 +96,7 @@ fn session_id<'a>(ctx: &Ctx<'a>) -> Result<&'a str, ProtoError> {
 pub(crate) fn open(ctx: &Ctx<'_>, p: OpenParams) -> Result<Outcome, ProtoError> {
     let id = crate::ids::uuid4();
     let now = ctx.now();
-    let payload = ctx.dispatcher().with_sessions(|t| {
+    let payload = ctx.daemon().with_sessions(|t| {
         t.open(p, id.clone(), now)
             .map(|s| (s.payload(), s.pid_locks.clone()))
     })?;
@@ -114,14 +112,14 @@ pub(crate) fn open(ctx: &Ctx<'_>, p: OpenParams) -> Result<Outcome, ProtoError> 
 pub(crate) fn keepalive(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
     let id = session_id(ctx)?;
     let now = ctx.now();
-    ctx.dispatcher()
+    ctx.daemon()
         .with_sessions(|t| t.touch(id, now).map(|_| ()))?;
     Ok(Reply::ok().into())
 }
 
 pub(crate) fn close(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
     let id = session_id(ctx)?;
-    if !ctx.dispatcher().close_session(
+    if !ctx.daemon().close_session(
         id,
         "client_close",
         CloseReason::SessionClosed,
@@ -135,7 +133,7 @@ pub(crate) fn close(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
 pub(crate) fn current(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
     let id = session_id(ctx)?;
     let details = ctx
-        .dispatcher()
+        .daemon()
         .with_sessions(|t| t.get(id).map(|s| s.details()))
         .ok_or(ProtoError::SessionRequired)?;
     Ok(Reply::with("session", details).into())
@@ -143,14 +141,14 @@ pub(crate) fn current(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
 
 pub(crate) fn list(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
     let now = ctx.now();
-    let all = ctx.dispatcher().with_sessions(|t| t.list(now));
+    let all = ctx.daemon().with_sessions(|t| t.list(now));
     Ok(Reply::with("sessions", Value::Array(all)).into())
 }
 
 pub(crate) fn terminate(ctx: &Ctx<'_>, target: String) -> Result<Outcome, ProtoError> {
     // The reference does not check the actor; any non-empty `session` may terminate.
     session_id(ctx)?;
-    if !ctx.dispatcher().close_session(
+    if !ctx.daemon().close_session(
         &target,
         "admin_close",
         CloseReason::SessionClosed,

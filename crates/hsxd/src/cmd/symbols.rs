@@ -2,11 +2,15 @@
 
 use serde_json::{Value, json};
 
-use super::{Command, req_pid};
+use std::path::Path;
+
+use super::fields::req_pid;
 use crate::args::{self, Obj, display_value, field, op_of, parse_int};
-use crate::dispatch::{Ctx, Outcome};
-use crate::error::ProtoError;
+use crate::context::{Ctx, Outcome};
+use crate::debugger::symbols::SymbolStore;
+use crate::error::{OpError, OpResult, ProtoError};
 use crate::reply::Reply;
+use crate::state::Daemon;
 
 /// Largest `symbols` page.
 pub const SYMBOLS_MAX_LIMIT: u32 = 256;
@@ -74,7 +78,7 @@ pub enum SymOp {
     },
 }
 
-pub(crate) fn parse_symbols(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_symbols(op: Option<String>, obj: &Obj) -> Result<SymbolsArgs, ProtoError> {
     let op = op.unwrap_or_else(|| op_of(obj));
     let pid = req_pid("symbols", obj)?;
     if !matches!(op.as_str(), "" | "list" | "ls") {
@@ -105,12 +109,12 @@ pub(crate) fn parse_symbols(op: Option<String>, obj: &Obj) -> Result<Command, Pr
             n => Some(n.clamp(1, i64::from(SYMBOLS_MAX_LIMIT)) as u32),
         },
     };
-    Ok(Command::Symbols(SymbolsArgs {
+    Ok(SymbolsArgs {
         pid,
         kind,
         offset,
         limit,
-    }))
+    })
 }
 
 fn sym_address(what: &str, obj: &Obj) -> Result<u32, ProtoError> {
@@ -121,7 +125,7 @@ fn sym_address(what: &str, obj: &Obj) -> Result<u32, ProtoError> {
         .ok_or_else(|| ProtoError::msg(format!("invalid address {}", args::py_repr(v))))
 }
 
-pub(crate) fn parse_sym(op: Option<String>, obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_sym(op: Option<String>, obj: &Obj) -> Result<(u32, SymOp), ProtoError> {
     let op = op.unwrap_or_else(|| op_of(obj));
     let pid = req_pid("sym", obj)?;
     let op = match op.as_str() {
@@ -142,18 +146,26 @@ pub(crate) fn parse_sym(op: Option<String>, obj: &Obj) -> Result<Command, ProtoE
         },
         other => return Err(ProtoError::msg(format!("unknown sym op '{other}'"))),
     };
-    Ok(Command::Sym { pid, op })
+    Ok((pid, op))
 }
 
+/// `symbols`: `{pid, count, offset, limit, type, symbols}` (§2.4.4).
 pub(crate) fn symbols(ctx: &Ctx<'_>, a: SymbolsArgs) -> Result<Outcome, ProtoError> {
-    Ok(Reply::with("symbols", ctx.backend().symbols(&a)?).into())
+    let d = ctx.daemon();
+    let exec = d.exec();
+    if !exec.has_task(a.pid) {
+        return Err(OpError::UnknownPid(a.pid).into());
+    }
+    let listing = d.dbg().symbols.handle_symbols(&a);
+    Ok(Reply::with("symbols", listing).into())
 }
 
+/// `sym`: info/load → the symbols status object; lookups → the symbol or line, or null.
 pub(crate) fn sym(ctx: &Ctx<'_>, pid: u32, op: SymOp) -> Result<Outcome, ProtoError> {
     if matches!(op, SymOp::Load { .. }) {
         ctx.check_pid(pid)?;
     }
-    let v = ctx.heavy(|| ctx.backend().sym(pid, &op))?;
+    let v = ctx.heavy(|| sym_op(ctx.daemon(), pid, &op))?;
     let reply = match &op {
         SymOp::Info | SymOp::Load { .. } => Reply::with("symbols", v),
         SymOp::LookupName { name } => Reply::with("symbol", v)
@@ -167,4 +179,23 @@ pub(crate) fn sym(ctx: &Ctx<'_>, pid: u32, op: SymOp) -> Result<Outcome, ProtoEr
             .and("address", json!(address)),
     };
     Ok(reply.into())
+}
+
+/// `sym` against the symbol store. `load` reads the file without any lock held.
+fn sym_op(d: &Daemon, pid: u32, op: &SymOp) -> OpResult<Value> {
+    let SymOp::Load { path } = op else {
+        // As `symbols`, `stack` and the rest: a PID that names no task is an error.
+        let exec = d.exec();
+        if !exec.has_task(pid) {
+            return Err(OpError::UnknownPid(pid));
+        }
+        return Ok(d.dbg().symbols.handle_sym(pid, op, None, None));
+    };
+    let program = d.exec().task(pid)?.filepath;
+    let resolved = SymbolStore::resolve_path(program.as_deref().map(Path::new), path);
+    let prepared = SymbolStore::prepare(&resolved);
+    // The task may have gone while the file was read.
+    let exec = d.exec();
+    let crc = exec.task(pid)?.image.crc32;
+    Ok(d.dbg().install_symbols(pid, prepared, Some(crc)))
 }

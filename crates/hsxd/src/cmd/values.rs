@@ -4,11 +4,39 @@
 
 use serde_json::Value;
 
-use super::{Command, requires};
+use hsx_exec::values::ListFilter;
+
+use super::fields::requires;
 use crate::args::{self, Obj, field, parse_f64, parse_int};
-use crate::dispatch::{Ctx, Outcome};
+use crate::context::{Ctx, Outcome};
 use crate::error::ProtoError;
 use crate::reply::Reply;
+use crate::wire::to_value;
+use crate::wire::values::{
+    CallResult, CommandEntry, CommandStats, Pool, Strings, ValueEntry, ValueResult, ValueStats,
+};
+
+/// `val.get`/`val.set` arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValArgs {
+    /// Object id.
+    pub oid: u16,
+    /// New value (`val.set` only).
+    pub value: Option<f64>,
+    /// Owning task, if the request names one.
+    pub pid: Option<u32>,
+}
+
+/// `cmd.call` arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallArgs {
+    /// Object id.
+    pub oid: u16,
+    /// Owning task, if the request names one.
+    pub pid: Option<u32>,
+    /// Asynchronous call.
+    pub async_call: bool,
+}
 
 /// `val.list` / `cmd.list` filters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -49,14 +77,15 @@ fn req_oid(name: &str, obj: &Obj) -> Result<u16, ProtoError> {
     oid_value(v).ok_or_else(|| ProtoError::msg(format!("{name} oid must be numeric")))
 }
 
-pub(crate) fn parse_val_get(obj: &Obj) -> Result<Command, ProtoError> {
-    Ok(Command::ValGet {
+pub(crate) fn parse_val_get(obj: &Obj) -> Result<ValArgs, ProtoError> {
+    Ok(ValArgs {
         oid: req_oid("val.get", obj)?,
+        value: None,
         pid: args::opt_u32(obj, "pid")?,
     })
 }
 
-pub(crate) fn parse_val_set(obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_val_set(obj: &Obj) -> Result<ValArgs, ProtoError> {
     let oid = req_oid("val.set", obj)?;
     if !obj.contains_key("value") {
         return Err(requires("val.set", "value"));
@@ -65,14 +94,14 @@ pub(crate) fn parse_val_set(obj: &Obj) -> Result<Command, ProtoError> {
         .get("value")
         .and_then(parse_f64)
         .ok_or_else(|| ProtoError::msg("val_set requires numeric 'value'"))?;
-    Ok(Command::ValSet {
+    Ok(ValArgs {
         oid,
-        value,
+        value: Some(value),
         pid: args::opt_u32(obj, "pid")?,
     })
 }
 
-pub(crate) fn parse_cmd_call(obj: &Obj) -> Result<Command, ProtoError> {
+pub(crate) fn parse_cmd_call(obj: &Obj) -> Result<CallArgs, ProtoError> {
     let async_call = match field(obj, "async") {
         Some(Value::String(s)) => matches!(
             s.trim().to_ascii_lowercase().as_str(),
@@ -82,7 +111,7 @@ pub(crate) fn parse_cmd_call(obj: &Obj) -> Result<Command, ProtoError> {
         Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
         _ => false,
     };
-    Ok(Command::CmdCall {
+    Ok(CallArgs {
         oid: req_oid("cmd.call", obj)?,
         pid: args::opt_u32(obj, "pid")?,
         async_call,
@@ -96,45 +125,90 @@ fn lock_if(ctx: &Ctx<'_>, pid: Option<u32>) -> Result<(), ProtoError> {
     }
 }
 
+fn list_filter(f: &RegistryFilter) -> ListFilter<'_> {
+    ListFilter {
+        owner: f.pid,
+        group: f.group.and_then(|g| u8::try_from(g).ok()),
+        oid: f.oid,
+        name: f.name.as_deref(),
+    }
+}
+
+/// `val.list`: the `values` list.
 pub(crate) fn val_list(ctx: &Ctx<'_>, f: RegistryFilter) -> Result<Outcome, ProtoError> {
     lock_if(ctx, f.pid)?;
-    Ok(Reply::with("values", ctx.backend().val_list(&f)?).into())
+    let list = ctx.daemon().exec().val_list(&list_filter(&f));
+    let entries: Vec<ValueEntry<'_>> = list.iter().map(ValueEntry::of).collect();
+    Ok(Reply::with("values", to_value(&entries)).into())
 }
 
-pub(crate) fn val_get(ctx: &Ctx<'_>, oid: u16, pid: Option<u32>) -> Result<Outcome, ProtoError> {
-    lock_if(ctx, pid)?;
-    Ok(Reply::with("value", ctx.backend().val_get(oid, pid)?).into())
+/// `val.get`: `{status, value?, f16?, pid?}`.
+pub(crate) fn val_get(ctx: &Ctx<'_>, a: ValArgs) -> Result<Outcome, ProtoError> {
+    lock_if(ctx, a.pid)?;
+    let r = ctx.daemon().exec().val_get(a.oid, a.pid);
+    let v = ValueResult::of(r.map_err(|e| e.code()), a.pid);
+    Ok(Reply::with("value", to_value(&v)).into())
 }
 
-pub(crate) fn val_set(
-    ctx: &Ctx<'_>,
-    oid: u16,
-    value: f64,
-    pid: Option<u32>,
-) -> Result<Outcome, ProtoError> {
-    lock_if(ctx, pid)?;
-    Ok(Reply::with("value", ctx.backend().val_set(oid, value, pid)?).into())
+/// `val.set`: `{status, value?, f16?, pid?}`.
+pub(crate) fn val_set(ctx: &Ctx<'_>, a: ValArgs) -> Result<Outcome, ProtoError> {
+    lock_if(ctx, a.pid)?;
+    let d = ctx.daemon();
+    let mut exec = d.exec();
+    let r = exec.val_set(a.oid, a.pid, a.value.unwrap_or(0.0));
+    d.publish(&mut exec);
+    drop(exec);
+    let v = ValueResult::of(r.map(|res| res.bits).map_err(|e| e.code()), a.pid);
+    Ok(Reply::with("value", to_value(&v)).into())
 }
 
+/// `val.stats`: the `stats` object.
 pub(crate) fn val_stats(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
-    Ok(Reply::with("stats", ctx.backend().val_stats()?).into())
+    let st = ctx.daemon().exec().registry_stats();
+    let stats = ValueStats {
+        values: Pool::from(&st.values),
+        strings: Strings::from(&st.strings),
+    };
+    Ok(Reply::with("stats", to_value(&stats)).into())
 }
 
+/// `cmd.list`: the `commands` list.
 pub(crate) fn cmd_list(ctx: &Ctx<'_>, f: RegistryFilter) -> Result<Outcome, ProtoError> {
     lock_if(ctx, f.pid)?;
-    Ok(Reply::with("commands", ctx.backend().cmd_list(&f)?).into())
+    let list = ctx.daemon().exec().cmd_list(&list_filter(&f));
+    let entries: Vec<CommandEntry<'_>> = list.iter().map(CommandEntry::of).collect();
+    Ok(Reply::with("commands", to_value(&entries)).into())
 }
 
-pub(crate) fn cmd_call(
-    ctx: &Ctx<'_>,
-    oid: u16,
-    pid: Option<u32>,
-    async_call: bool,
-) -> Result<Outcome, ProtoError> {
-    lock_if(ctx, pid)?;
-    Ok(Reply::with("command", ctx.backend().cmd_call(oid, pid, async_call)?).into())
+/// `cmd.call`: `{status, result, pid?}`.
+pub(crate) fn cmd_call(ctx: &Ctx<'_>, a: CallArgs) -> Result<Outcome, ProtoError> {
+    lock_if(ctx, a.pid)?;
+    let d = ctx.daemon();
+    let mut exec = d.exec();
+    let r = exec.cmd_call(a.oid, a.pid, a.async_call);
+    d.publish(&mut exec);
+    drop(exec);
+    let v = match r {
+        Ok(result) => CallResult {
+            status: 0,
+            result,
+            pid: a.pid,
+        },
+        Err(e) => CallResult {
+            status: e.code(),
+            result: None,
+            pid: a.pid,
+        },
+    };
+    Ok(Reply::with("command", to_value(&v)).into())
 }
 
+/// `cmd.stats`: the `stats` object.
 pub(crate) fn cmd_stats(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
-    Ok(Reply::with("stats", ctx.backend().cmd_stats()?).into())
+    let st = ctx.daemon().exec().registry_stats();
+    let stats = CommandStats {
+        commands: Pool::from(&st.commands),
+        strings: Strings::from(&st.strings),
+    };
+    Ok(Reply::with("stats", to_value(&stats)).into())
 }

@@ -1,5 +1,5 @@
-//! Shared helpers for the integration tests: a server on 127.0.0.1:0 with the detached
-//! backend, and a line-oriented JSON client.
+//! Shared helpers for the integration tests: a server on 127.0.0.1:0 over a daemon with
+//! an empty executive, and a line-oriented JSON client.
 
 #![allow(dead_code)]
 
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hsxd::events::HISTORY_CAPACITY;
-use hsxd::{Detached, Dispatcher, EventBus, Server, ServerControl, SystemTimeSource, TimeSource};
+use hsxd::{Daemon, EventBus, Server, ServerControl, SystemTimeSource, TimeSource};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -21,7 +21,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub control: ServerControl,
     pub bus: EventBus,
-    pub dispatcher: Arc<Dispatcher>,
+    pub daemon: Arc<Daemon>,
     pub task: JoinHandle<()>,
 }
 
@@ -30,26 +30,25 @@ impl TestServer {
         Self::start_with(Arc::new(SystemTimeSource::new()), HISTORY_CAPACITY).await
     }
 
+    /// A server on `time` with an event history of `history`; the auto clock is not
+    /// started (the protocol-layer tests drive everything by hand).
     pub async fn start_with(time: Arc<dyn TimeSource>, history: usize) -> TestServer {
         let bus = EventBus::with_history(time.clone(), history);
-        Self::start_backend(Arc::new(Detached), bus, time).await
+        let daemon = Arc::new(Daemon::in_memory(bus.clone(), time));
+        Self::start_daemon(daemon, bus).await
     }
 
-    /// A server over a real executive (`ExecBackend` with its auto clock).
+    /// A server over a real executive with its auto clock running.
     pub async fn start_exec() -> TestServer {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::with_history(time.clone(), HISTORY_CAPACITY);
-        let backend = hsxd::ExecBackend::start(bus.clone());
-        Self::start_backend(backend, bus, time).await
+        let daemon = Arc::new(Daemon::in_memory(bus.clone(), time));
+        hsxd::clock::spawn(&daemon);
+        Self::start_daemon(daemon, bus).await
     }
 
-    pub async fn start_backend(
-        backend: Arc<dyn hsxd::Backend>,
-        bus: EventBus,
-        time: Arc<dyn TimeSource>,
-    ) -> TestServer {
-        let dispatcher = Arc::new(Dispatcher::new(backend, bus.clone(), time));
-        let server = Server::bind("127.0.0.1:0", dispatcher.clone())
+    pub async fn start_daemon(daemon: Arc<Daemon>, bus: EventBus) -> TestServer {
+        let server = Server::bind("127.0.0.1:0", daemon.clone())
             .await
             .expect("bind");
         let addr = server.local_addr().expect("addr");
@@ -59,7 +58,7 @@ impl TestServer {
             addr,
             control,
             bus,
-            dispatcher,
+            daemon,
             task,
         }
     }

@@ -1,0 +1,60 @@
+//! The `clock` object (protocol.md §5.3): the auto clock's state as `clock`, `step` and
+//! `info` replies show it. The clock itself lives in [`crate::clock`].
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The `clock` object (protocol.md §5.3).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClockStatus {
+    /// `running` or `stopped`.
+    pub state: &'static str,
+    /// Whether the auto loop runs.
+    pub running: bool,
+    /// `stopped`, `active`, `rate`, `paused`, `sleep`, `wait_mbx`, `idle`, `throttled`.
+    pub mode: &'static str,
+    /// True for throttle reasons `throttled` and `sleep`.
+    pub throttled: bool,
+    /// Current throttle reason.
+    pub throttle_reason: Option<&'static str>,
+    /// Last wait of the loop, seconds.
+    pub last_wait_s: f64,
+    /// Rate limit, 0 = none.
+    pub rate_hz: f64,
+    /// Instructions per auto tick / default step budget.
+    pub step_size: u64,
+    /// Auto step calls.
+    pub auto_steps: u64,
+    /// Instructions retired by the auto clock.
+    pub auto_total_steps: u64,
+    /// Manual step calls.
+    pub manual_steps: u64,
+    /// Instructions retired by manual steps.
+    pub manual_total_steps: u64,
+}
+
+impl Default for ClockStatus {
+    fn default() -> Self {
+        Self {
+            state: "stopped",
+            running: false,
+            mode: "stopped",
+            throttled: false,
+            throttle_reason: None,
+            last_wait_s: 0.0,
+            rate_hz: 0.0,
+            step_size: 1,
+            auto_steps: 0,
+            auto_total_steps: 0,
+            manual_steps: 0,
+            manual_total_steps: 0,
+        }
+    }
+}
+
+impl ClockStatus {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        super::to_value(self)
+    }
+}

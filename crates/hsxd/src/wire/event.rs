@@ -1,0 +1,790 @@
+//! The `data` of each protocol event (protocol.md §4.5), built from the executive's event
+//! kinds. [`EventData::of`] is the one place a core event becomes a wire shape; the
+//! pipeline that drains, filters and publishes them is [`crate::event_map`].
+
+use hsx_exec::TaskState;
+use hsx_exec::event::{BreakReason, DebugBreak, EventKind, MemAccessRecord, Warning};
+use hsx_exec::mailbox::{ExhaustedReason, MailboxEvent, TargetKey, func};
+use hsx_exec::status::mbx;
+use hsx_exec::values::{ValEvent, f16_to_f64};
+use serde::Serialize;
+
+use super::task::Fault;
+use crate::hex::to_hex;
+
+/// The host's PID (the reference opens host-side mailbox handles as PID 0).
+pub const HOST_PID: u32 = 0;
+
+/// Register names by change bit (R0..R15, PC, SP, PSW), as trace records spell them.
+const REG_NAMES: [&str; 19] = [
+    "R0", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14",
+    "R15", "PC", "SP", "PSW",
+];
+/// Change bit of the PC, which trace records leave out of `changed_regs` (it always moves).
+const PC_BIT: usize = 16;
+
+/// `changed_regs` of a trace record or `trace_step` event: upper-case names of the registers
+/// whose change bit is set, PC excluded.
+pub fn changed_reg_names(changed: u32) -> Vec<&'static str> {
+    REG_NAMES
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != PC_BIT && changed & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// The bit of a register name (any case, surrounding blanks ignored) in a change mask.
+pub fn reg_bit(name: &str) -> Option<u32> {
+    let upper = name.trim().to_ascii_uppercase();
+    REG_NAMES
+        .iter()
+        .position(|n| *n == upper)
+        .map(|i| 1u32 << i)
+}
+
+/// A memory access of a traced instruction.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemAccess {
+    /// `read` or `write`.
+    pub op: &'static str,
+    /// Data address.
+    pub address: u32,
+    /// Bytes.
+    pub width: u8,
+    /// Value read or written.
+    pub value: u32,
+}
+
+impl From<&MemAccessRecord> for MemAccess {
+    fn from(a: &MemAccessRecord) -> Self {
+        Self {
+            op: a.op.as_str(),
+            address: a.address,
+            width: a.width,
+            value: a.value,
+        }
+    }
+}
+
+/// `task_state` details: only the keys that apply.
+#[derive(Debug, Clone, Default, Serialize)]
+#[allow(missing_docs)]
+pub struct StateDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pc: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub descriptor: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sleep_ms: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_status: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+}
+
+impl StateDetails {
+    fn of(d: &hsx_exec::event::StateDetails) -> Option<Self> {
+        let s = Self {
+            pc: d.pc,
+            phase: d.phase.map(|p| p.as_str()),
+            descriptor: d.descriptor,
+            handle: d.handle,
+            timeout: d.timeout,
+            deadline: d.deadline_ms,
+            status: d.status,
+            length: d.length,
+            flags: d.flags,
+            channel: d.channel,
+            src_pid: d.src_pid,
+            sleep_ms: d.sleep_ms,
+            exit_status: d.exit_status,
+            fault: d.fault.map(Fault::from),
+        };
+        let empty = *d == hsx_exec::event::StateDetails::default();
+        (!empty).then_some(s)
+    }
+}
+
+/// `task_state`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskStateData {
+    /// State before, if the task existed.
+    pub prev_state: Option<&'static str>,
+    /// State after.
+    pub new_state: &'static str,
+    /// Why.
+    pub reason: &'static str,
+    /// What goes with the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<StateDetails>,
+}
+
+/// `scheduler`.
+#[derive(Debug, Clone, Serialize)]
+#[allow(missing_docs)]
+pub struct SchedulerData {
+    pub state: &'static str,
+    pub prev_pid: u32,
+    pub next_pid: Option<u32>,
+    pub reason: &'static str,
+    pub quantum_remaining: Option<u32>,
+    pub prev_state: Option<&'static str>,
+    pub next_state: Option<&'static str>,
+    pub post_state: Option<&'static str>,
+    pub executed: u64,
+}
+
+/// `trace_step`.
+#[derive(Debug, Clone, Serialize)]
+#[allow(missing_docs)]
+pub struct TraceStepData {
+    pub pc: u32,
+    pub next_pc: u32,
+    pub opcode: u32,
+    pub flags: u8,
+    pub regs: [u32; 16],
+    pub steps: u64,
+    /// Registers the instruction changed (off with `trace config changed_regs false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_regs: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mem_access: Option<MemAccess>,
+}
+
+/// `debug_break` (also the `debug_event` of a `step` reply).
+#[derive(Debug, Clone, Serialize)]
+#[allow(missing_docs)]
+pub struct DebugBreakData {
+    pub pc: u32,
+    pub next_pc: u32,
+    pub phase: &'static str,
+    pub reason: &'static str,
+    /// The BRK instruction's code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u32>,
+}
+
+impl From<&DebugBreak> for DebugBreakData {
+    fn from(b: &DebugBreak) -> Self {
+        Self {
+            pc: b.pc,
+            next_pc: b.next_pc,
+            phase: b.phase.as_str(),
+            reason: b.reason.as_str(),
+            code: match b.reason {
+                BreakReason::Brk { code } => Some(u32::from(code)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// `watch_update` of an executive (address) watch, before the daemon names it.
+#[derive(Debug, Clone, Serialize)]
+#[allow(missing_docs)]
+pub struct WatchUpdateData {
+    pub watch_id: u32,
+    pub address: u32,
+    pub expr: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub length: u32,
+    pub old: String,
+    pub new: String,
+}
+
+/// `stdout`/`stderr`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputData {
+    /// The bytes as text (lossy UTF-8).
+    pub text: String,
+}
+
+/// `can_tx`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CanTxData {
+    /// Frame id.
+    pub id: u16,
+    /// Payload, hex.
+    pub data: String,
+}
+
+/// `warning`.
+#[derive(Debug, Clone, Serialize)]
+#[allow(missing_docs)]
+pub struct WarningData {
+    pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drops: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<&'static str>,
+}
+
+/// `mailbox_*` event data, one shape per kind.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[allow(missing_docs)]
+pub enum MailboxData {
+    /// `mailbox_send`, `mailbox_recv`.
+    Transfer {
+        descriptor: u32,
+        handle: u32,
+        length: u32,
+        flags: u16,
+        channel: u16,
+        src_pid: u32,
+    },
+    /// `mailbox_wait`.
+    Wait {
+        descriptor: u32,
+        handle: u32,
+        timeout: u16,
+        deadline: Option<u64>,
+    },
+    /// `mailbox_wake`.
+    Wake {
+        descriptor: u32,
+        handle: u32,
+        status: u16,
+        length: u32,
+        flags: u16,
+        channel: u16,
+        src_pid: u32,
+    },
+    /// `mailbox_timeout`.
+    Timeout {
+        descriptor: u32,
+        handle: u32,
+        status: u16,
+        length: u32,
+    },
+    /// `mailbox_overrun`.
+    Overrun {
+        pid: u32,
+        descriptor: u32,
+        dropped_seq: u64,
+        dropped_length: u32,
+        dropped_flags: u16,
+        channel: u16,
+        reason: &'static str,
+        queue_depth: u32,
+    },
+    /// `mailbox_backpressure`.
+    Backpressure {
+        descriptor: u32,
+        policy: &'static str,
+        capacity: u32,
+        bytes_used: u32,
+        requested: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tap_pid: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tap_handle: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// `mailbox_exhausted`, descriptor pool full: the refused descriptor by its parts.
+    PoolFull {
+        reason: &'static str,
+        pid: Option<u32>,
+        max_descriptors: u32,
+        target: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<u8>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owner: Option<Option<u32>>,
+    },
+    /// `mailbox_exhausted`, handle limit: raised when the task already holds `limit`.
+    HandleLimit {
+        reason: &'static str,
+        pid: Option<u32>,
+        handle_limit: u32,
+        handles: u32,
+    },
+    /// `mailbox_error`.
+    Error {
+        pid: u32,
+        #[serde(rename = "fn")]
+        fn_id: u8,
+        fn_name: &'static str,
+        status: u16,
+        error: &'static str,
+    },
+}
+
+impl MailboxData {
+    /// The data of `m`.
+    pub fn of(m: &MailboxEvent) -> Self {
+        match m {
+            MailboxEvent::Send {
+                pid,
+                descriptor,
+                handle,
+                length,
+                flags,
+                channel,
+            } => Self::Transfer {
+                descriptor: *descriptor,
+                handle: *handle,
+                length: *length,
+                flags: *flags,
+                channel: *channel,
+                src_pid: *pid,
+            },
+            MailboxEvent::Recv {
+                descriptor,
+                handle,
+                length,
+                flags,
+                channel,
+                src_pid,
+                ..
+            } => Self::Transfer {
+                descriptor: *descriptor,
+                handle: *handle,
+                length: *length,
+                flags: *flags,
+                channel: *channel,
+                src_pid: *src_pid,
+            },
+            MailboxEvent::Wait {
+                descriptor,
+                handle,
+                timeout,
+                deadline_ms,
+                ..
+            } => Self::Wait {
+                descriptor: *descriptor,
+                handle: *handle,
+                timeout: *timeout,
+                deadline: *deadline_ms,
+            },
+            MailboxEvent::Wake {
+                descriptor,
+                handle,
+                status,
+                length,
+                flags,
+                channel,
+                src_pid,
+                ..
+            } => Self::Wake {
+                descriptor: *descriptor,
+                handle: *handle,
+                status: *status,
+                length: *length,
+                flags: *flags,
+                channel: *channel,
+                src_pid: *src_pid,
+            },
+            MailboxEvent::Timeout {
+                descriptor, handle, ..
+            } => Self::Timeout {
+                descriptor: *descriptor,
+                handle: *handle,
+                status: mbx::TIMEOUT,
+                length: 0,
+            },
+            MailboxEvent::Overrun {
+                pid,
+                descriptor,
+                dropped_seq,
+                dropped_length,
+                dropped_flags,
+                channel,
+                reason,
+                queue_depth,
+            } => Self::Overrun {
+                pid: *pid,
+                descriptor: *descriptor,
+                dropped_seq: *dropped_seq,
+                dropped_length: *dropped_length,
+                dropped_flags: *dropped_flags,
+                channel: *channel,
+                reason: reason.as_str(),
+                queue_depth: *queue_depth,
+            },
+            MailboxEvent::Backpressure {
+                descriptor,
+                policy,
+                capacity,
+                bytes_used,
+                requested,
+                tap,
+                limit,
+            } => Self::Backpressure {
+                descriptor: *descriptor,
+                policy: policy.as_str(),
+                capacity: *capacity,
+                bytes_used: *bytes_used,
+                requested: *requested,
+                tap_pid: tap.map(|t| t.0),
+                tap_handle: tap.map(|t| t.1),
+                limit: tap.map(|_| *limit),
+            },
+            MailboxEvent::Exhausted {
+                reason,
+                pid,
+                limit,
+                target,
+            } => match reason {
+                ExhaustedReason::DescriptorPoolFull => {
+                    let key = target
+                        .as_deref()
+                        .and_then(|t| TargetKey::parse(pid.unwrap_or(HOST_PID), t).ok());
+                    Self::PoolFull {
+                        reason: reason.as_str(),
+                        pid: *pid,
+                        max_descriptors: *limit,
+                        target: target.clone(),
+                        namespace: key.as_ref().map(|k| k.namespace.code()),
+                        name: key.as_ref().map(|k| k.name.to_string()),
+                        owner: key.as_ref().map(|k| k.owner),
+                    }
+                }
+                ExhaustedReason::HandleLimit => Self::HandleLimit {
+                    reason: reason.as_str(),
+                    pid: *pid,
+                    handle_limit: *limit,
+                    handles: *limit,
+                },
+            },
+            MailboxEvent::Error { pid, fn_id, status } => Self::Error {
+                pid: *pid,
+                fn_id: *fn_id,
+                fn_name: mailbox_fn_name(*fn_id),
+                status: *status,
+                error: mailbox_status_name(*status),
+            },
+        }
+    }
+}
+
+/// The SVC function name of a mailbox function number (module 5).
+fn mailbox_fn_name(fn_id: u8) -> &'static str {
+    match fn_id {
+        func::OPEN => "open",
+        func::BIND => "bind",
+        func::SEND => "send",
+        func::RECV => "recv",
+        func::PEEK => "peek",
+        func::TAP => "tap",
+        func::CLOSE => "close",
+        _ => "unknown",
+    }
+}
+
+/// The `HSX_MBX_STATUS_*` name of a mailbox status code, lower case.
+fn mailbox_status_name(status: u16) -> &'static str {
+    match status {
+        mbx::OK => "ok",
+        mbx::WOULDBLOCK => "would_block",
+        mbx::INVALID_HANDLE => "invalid_handle",
+        mbx::NO_DATA => "no_data",
+        mbx::MSG_TOO_LARGE => "msg_too_large",
+        mbx::NO_DESCRIPTOR => "no_descriptor",
+        mbx::TIMEOUT => "timeout",
+        mbx::INTERNAL_ERROR => "internal_error",
+        _ => "unknown_status",
+    }
+}
+
+/// `value_*`/`cmd_*` event data: the OID also split into group and member id, values as
+/// f16 bits and as numbers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[allow(missing_docs)]
+pub enum ValueData {
+    /// `value_registered`.
+    ValueRegistered {
+        pid: u32,
+        owner_pid: u32,
+        caller_pid: u32,
+        oid: u16,
+        group_id: u16,
+        value_id: u16,
+        flags: u8,
+        auth_level: u8,
+        desc_head: u32,
+    },
+    /// `value_changed`.
+    ValueChanged {
+        pid: u32,
+        owner_pid: u32,
+        caller_pid: u32,
+        oid: u16,
+        group_id: u16,
+        value_id: u16,
+        old_f16: u16,
+        new_f16: u16,
+        old_value: f64,
+        new_value: f64,
+        flags: u8,
+        auth_level: u8,
+    },
+    /// `cmd_registered`.
+    CmdRegistered {
+        pid: u32,
+        owner_pid: u32,
+        caller_pid: u32,
+        oid: u16,
+        group_id: u16,
+        cmd_id: u16,
+        flags: u8,
+        auth_level: u8,
+        desc_head: u32,
+    },
+    /// `cmd_invoked`.
+    CmdInvoked {
+        caller_pid: u32,
+        owner_pid: u32,
+        oid: u16,
+        group_id: u16,
+        cmd_id: u16,
+        #[serde(rename = "async")]
+        is_async: bool,
+    },
+    /// `cmd_completed`.
+    CmdCompleted {
+        caller_pid: u32,
+        owner_pid: u32,
+        oid: u16,
+        group_id: u16,
+        cmd_id: u16,
+        status: u16,
+        result: Option<u32>,
+    },
+}
+
+impl ValueData {
+    /// The data of `v`.
+    pub fn of(v: &ValEvent) -> Self {
+        let split = |oid: u16| (oid >> 8, oid & 0xFF);
+        match *v {
+            ValEvent::ValueRegistered {
+                pid,
+                caller_pid,
+                oid,
+                flags,
+                auth_level,
+                desc_head,
+            } => Self::ValueRegistered {
+                pid,
+                owner_pid: pid,
+                caller_pid,
+                oid,
+                group_id: split(oid).0,
+                value_id: split(oid).1,
+                flags,
+                auth_level,
+                desc_head,
+            },
+            ValEvent::ValueChanged {
+                pid,
+                caller_pid,
+                oid,
+                old_f16,
+                new_f16,
+                flags,
+                auth_level,
+            } => Self::ValueChanged {
+                pid,
+                owner_pid: pid,
+                caller_pid,
+                oid,
+                group_id: split(oid).0,
+                value_id: split(oid).1,
+                old_f16,
+                new_f16,
+                old_value: f16_to_f64(old_f16),
+                new_value: f16_to_f64(new_f16),
+                flags,
+                auth_level,
+            },
+            ValEvent::CmdRegistered {
+                pid,
+                oid,
+                flags,
+                auth_level,
+                desc_head,
+            } => Self::CmdRegistered {
+                pid,
+                owner_pid: pid,
+                caller_pid: pid,
+                oid,
+                group_id: split(oid).0,
+                cmd_id: split(oid).1,
+                flags,
+                auth_level,
+                desc_head,
+            },
+            ValEvent::CmdInvoked {
+                caller_pid,
+                owner_pid,
+                oid,
+                is_async,
+            } => Self::CmdInvoked {
+                caller_pid,
+                owner_pid,
+                oid,
+                group_id: split(oid).0,
+                cmd_id: split(oid).1,
+                is_async,
+            },
+            ValEvent::CmdCompleted {
+                caller_pid,
+                owner_pid,
+                oid,
+                status,
+                result,
+            } => Self::CmdCompleted {
+                caller_pid,
+                owner_pid,
+                oid,
+                group_id: split(oid).0,
+                cmd_id: split(oid).1,
+                status,
+                result,
+            },
+        }
+    }
+}
+
+/// The `data` of any protocol event.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[allow(missing_docs)]
+pub enum EventData {
+    TaskState(TaskStateData),
+    Scheduler(SchedulerData),
+    TraceStep(TraceStepData),
+    DebugBreak(DebugBreakData),
+    WatchUpdate(WatchUpdateData),
+    Output(OutputData),
+    Fault(Fault),
+    CanTx(CanTxData),
+    Mailbox(MailboxData),
+    Value(ValueData),
+    Warning(WarningData),
+}
+
+fn state_name(s: Option<TaskState>) -> Option<&'static str> {
+    s.map(TaskState::wire_str)
+}
+
+impl EventData {
+    /// The data of an executive event, as the protocol names its fields.
+    pub fn of(kind: &EventKind) -> Self {
+        match kind {
+            EventKind::TaskState {
+                prev_state,
+                new_state,
+                reason,
+                details,
+            } => Self::TaskState(TaskStateData {
+                prev_state: state_name(*prev_state),
+                new_state: new_state.wire_str(),
+                reason: reason.as_str(),
+                details: StateDetails::of(details.as_ref()),
+            }),
+            EventKind::Scheduler(s) => Self::Scheduler(SchedulerData {
+                state: "switch",
+                prev_pid: s.prev_pid,
+                next_pid: s.next_pid,
+                reason: s.reason.as_str(),
+                quantum_remaining: s.quantum_remaining,
+                prev_state: state_name(s.prev_state),
+                next_state: state_name(s.next_state),
+                post_state: state_name(s.post_state),
+                executed: s.executed,
+            }),
+            EventKind::TraceStep(r) => {
+                // Same names and same rule as the `hsx.trace/1` record of this instruction.
+                let names = changed_reg_names(r.changed);
+                Self::TraceStep(TraceStepData {
+                    pc: r.pc,
+                    next_pc: r.next_pc,
+                    opcode: r.opcode,
+                    flags: r.flags,
+                    regs: r.regs,
+                    steps: r.steps,
+                    changed_regs: (!names.is_empty()).then_some(names),
+                    mem_access: r.mem_access.as_ref().map(MemAccess::from),
+                })
+            }
+            EventKind::DebugBreak(b) => Self::DebugBreak(b.into()),
+            EventKind::WatchUpdate(w) => Self::WatchUpdate(WatchUpdateData {
+                watch_id: w.watch_id,
+                address: w.address,
+                expr: format!("0x{:04x}", w.address),
+                kind: "address",
+                length: w.length,
+                old: to_hex(&w.old),
+                new: to_hex(&w.new),
+            }),
+            EventKind::Stdout(b) | EventKind::Stderr(b) => Self::Output(OutputData {
+                text: String::from_utf8_lossy(b).into_owned(),
+            }),
+            EventKind::Fault(f) => Self::Fault((*f).into()),
+            EventKind::CanTx { id, data } => Self::CanTx(CanTxData {
+                id: *id,
+                data: to_hex(data),
+            }),
+            EventKind::Mailbox(m) => Self::Mailbox(MailboxData::of(m)),
+            EventKind::Value(v) => Self::Value(ValueData::of(v)),
+            EventKind::Warning(w) => Self::Warning(match w {
+                Warning::EventDropped { dropped, first_seq } => WarningData {
+                    reason: w.as_str(),
+                    drops: Some(*dropped),
+                    dropped_seq: Some(*first_seq),
+                    feature: None,
+                },
+                Warning::Unsupported(what) => WarningData {
+                    reason: w.as_str(),
+                    drops: None,
+                    dropped_seq: None,
+                    feature: Some(what),
+                },
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_register_names() {
+        assert_eq!(
+            changed_reg_names((1 << 0) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 18)),
+            ["R0", "R15", "SP", "PSW"]
+        );
+        assert_eq!(reg_bit("r3"), Some(1 << 3));
+        assert_eq!(reg_bit("psw"), Some(1 << 18));
+        assert_eq!(reg_bit("X"), None);
+    }
+}
