@@ -32,8 +32,8 @@ pub use chain::{
     encode_unit, parse_command_chain, parse_value_chain, tag,
 };
 
-use crate::event::Bounded;
-use crate::mailbox::MailboxPort;
+use crate::bounded::Bounded;
+use crate::mailbox::port::MailboxPort;
 use crate::persist::{Persist, WriteBehind, is_usable_key};
 use crate::status::{cmd as cst, val as vst};
 
@@ -853,7 +853,7 @@ impl Registry {
             persist: None,
             writes: WriteBehind::new(),
             validator: None,
-            events: Bounded::new(crate::mailbox::DEFAULT_EVENT_CAPACITY),
+            events: Bounded::new(crate::mailbox::config::DEFAULT_EVENT_CAPACITY),
         }
     }
 
