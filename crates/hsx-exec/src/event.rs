@@ -24,7 +24,7 @@ use alloc::vec::Vec;
 
 use crate::mailbox::events::MailboxEvent;
 use crate::task_state::{StateReason, TaskState};
-use crate::values::ValEvent;
+use crate::values::events::ValEvent;
 
 /// A fault that stopped a task (`ps` field `fault {code, name, pc}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
