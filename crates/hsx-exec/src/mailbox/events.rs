@@ -191,7 +191,8 @@ pub enum MailboxEvent {
         /// Target of a failed bind (descriptor pool).
         target: Option<String>,
     },
-    /// A mailbox SVC failed (pushed by the bridge via [`MailboxManager::report_error`]).
+    /// A mailbox SVC failed (pushed by the bridge via
+    /// [`MailboxManager::report_error`](crate::mailbox::MailboxManager::report_error)).
     Error {
         /// Calling PID.
         pid: u32,

@@ -91,7 +91,7 @@ pub struct RecvRequest {
     pub info_ptr: u32,
 }
 
-/// Result of [`MailboxManager::recv_or_wait`].
+/// Result of [`MailboxManager::recv_or_wait`](crate::mailbox::MailboxManager::recv_or_wait).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecvOutcome {
     /// A message was available.
@@ -195,7 +195,8 @@ impl PeekInfo {
 /// Per-PID counters (`MAILBOX_STEP`, `MAILBOX_WAKE`, `MAILBOX_TIMEOUT`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PidCounters {
-    /// SEND/RECV SVCs (counted by the bridge through [`MailboxManager::count_step`]).
+    /// SEND/RECV SVCs (counted by the bridge through
+    /// [`MailboxManager::count_step`](crate::mailbox::MailboxManager::count_step)).
     pub step: u64,
     /// Blocked receives completed with data.
     pub wake: u64,
@@ -203,7 +204,7 @@ pub struct PidCounters {
     pub timeout: u64,
 }
 
-/// What [`MailboxManager::release_pid`] released.
+/// What [`MailboxManager::release_pid`](crate::mailbox::MailboxManager::release_pid) released.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReleaseReport {
     /// Handles closed.

@@ -5,7 +5,7 @@
 //! none, a task's own entry wins, else the earliest-registered entry with that OID.
 //! Values are stored as IEEE binary16 bits. Time is passed in (`now_ms`); guest memory is
 //! read through [`GuestMem`]; mailbox traffic (subscriptions, async command replies) goes
-//! through [`MailboxPort`].
+//! through [`MailboxPort`](crate::mailbox::MailboxPort).
 //!
 //! Deliberate differences from the reference (pinned by tests in `tests/`):
 //! per-instance OIDs; a value restored from persistence wins over the declared initial

@@ -163,7 +163,7 @@ pub struct SetResult {
     pub changed: bool,
 }
 
-/// What [`Registry::release_pid`] removed.
+/// What [`Registry::release_pid`](crate::values::Registry::release_pid) removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReleaseCounts {
     /// Values owned by the PID.
