@@ -5,6 +5,7 @@
 
 extern crate alloc;
 
+mod bounded;
 pub mod mailbox;
 pub mod persist;
 pub mod status;

@@ -26,12 +26,25 @@
 //!   reaches them (a `step(n)` equals `n` calls of `step(1)`). While a runnable task is
 //!   traced, watched, has breakpoints or contains a BRK word, and with the priority overlay,
 //!   every slice is scheduled individually instead.
+//!
+//! # Layout
+//!
+//! This file holds the task table and the event plumbing; `types` the public records,
+//! `load` image loading, `sched` the scheduler with its fast path in `window`, parking and
+//! waking in `blocking` and debugger hooks in `debug_hooks`, `svc` the SVC bridge,
+//! `control` pause/resume/kill, `memory` register and memory access, and `api` the
+//! passthroughs to mailboxes, values and the debugger.
 
 mod api;
+mod blocking;
+mod control;
+mod debug_hooks;
 mod load;
+mod memory;
 mod sched;
 mod svc;
 mod types;
+mod window;
 
 pub use types::*;
 
@@ -42,7 +55,7 @@ use alloc::vec::Vec;
 use core::cmp::Reverse;
 
 use hsx_image::Metadata;
-use hsx_vm::{FlatMem, MEM_SIZE, Reg, Task, Vm, WordCode};
+use hsx_vm::{FlatMem, MEM_SIZE, Task, Vm, WordCode};
 
 use crate::backend::{Backends, FileSystem, Hal};
 use crate::clock::Clock;
@@ -643,253 +656,6 @@ impl Executive {
             r.timer_gen += 1;
         }
     }
-
-    // -------------------------------------------------------------- control
-
-    /// Pause a task (`user_pause`). Waiting and sleeping tasks keep their pending wait or
-    /// sleep; if it completes while paused the task resumes as `ready`. Pausing a paused task
-    /// is allowed (a `task_state` event with `prev_state == new_state`).
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`]; [`ExecError::InvalidTransition`] for ended tasks.
-    pub fn pause(&mut self, pid: u32) -> Result<TaskInfo, ExecError> {
-        let slot = self.slot_of(pid)?;
-        self.refresh_clock();
-        let details = self.details_pc(slot);
-        self.set_state(
-            slot,
-            TaskState::Paused,
-            StateReason::UserPause,
-            Some(details),
-        )?;
-        self.dequeue(slot);
-        self.task(pid)
-    }
-
-    /// Resume a paused task: it becomes the current task at once (the task that held the
-    /// slice goes back to the head of the queue). If its mailbox wait or sleep is still
-    /// pending it goes back to waiting/sleeping instead. Resuming from a PC that has a
-    /// breakpoint executes that instruction (step-over). Resuming a task that is not paused
-    /// but live is a no-op.
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`]; [`ExecError::InvalidTransition`] for ended tasks.
-    pub fn resume(&mut self, pid: u32) -> Result<TaskInfo, ExecError> {
-        let slot = self.slot_of(pid)?;
-        self.refresh_clock();
-        let st = self.rec(slot).map_or(TaskState::Terminated, |r| r.state);
-        match st {
-            TaskState::Paused => {}
-            s if s.is_ended() => {
-                return Err(ExecError::InvalidTransition(InvalidTransition {
-                    pid,
-                    from: Some(s),
-                    to: TaskState::Running,
-                }));
-            }
-            _ => return self.task(pid),
-        }
-        self.arm_step_over(slot);
-        let (wait, sleep) = self.rec(slot).map_or((None, None), |r| (r.wait, r.sleep));
-        if let Some(w) = wait {
-            let d = self.details_pc(slot);
-            self.set_state(slot, TaskState::Ready, StateReason::Resume, Some(d))?;
-            let d = StateDetails {
-                descriptor: Some(w.descriptor),
-                handle: Some(w.handle),
-                timeout: Some(w.timeout),
-                deadline_ms: w.deadline_ms,
-                ..StateDetails::default()
-            };
-            self.set_state(slot, TaskState::WaitMbx, StateReason::MailboxWait, Some(d))?;
-        } else if let Some(s) = sleep {
-            let d = self.details_pc(slot);
-            self.set_state(slot, TaskState::Ready, StateReason::Resume, Some(d))?;
-            let d = StateDetails {
-                sleep_ms: Some(s.ms),
-                deadline_ms: Some(s.deadline_ms),
-                ..StateDetails::default()
-            };
-            self.set_state(slot, TaskState::Sleeping, StateReason::Sleep, Some(d))?;
-        } else {
-            self.make_current(slot, StateReason::Resume, true)?;
-        }
-        self.task(pid)
-    }
-
-    /// Set a task's quantum (clamped to ≥ 1) and/or priority.
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn sched(
-        &mut self,
-        pid: u32,
-        quantum: Option<u32>,
-        priority: Option<u32>,
-    ) -> Result<TaskInfo, ExecError> {
-        let slot = self.slot_of(pid)?;
-        if let Some(r) = self.rec_mut(slot) {
-            if let Some(q) = quantum {
-                r.quantum = q.max(1);
-            }
-            if let Some(p) = priority {
-                r.priority = p;
-            }
-        }
-        self.task(pid)
-    }
-
-    /// Kill a task: it leaves the table after releasing its mailboxes (handles, waits, owned
-    /// descriptors), values and commands, and file descriptors. Returns its last record (state
-    /// `killed`, shown as `terminated`).
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn kill(&mut self, pid: u32) -> Result<TaskInfo, ExecError> {
-        let slot = self.slot_of(pid)?;
-        self.refresh_clock();
-        let details = self.details_pc(slot);
-        self.set_state(slot, TaskState::Killed, StateReason::Killed, Some(details))?;
-        self.dequeue(slot);
-        self.disarm_timer(slot);
-        if let Some(r) = self.rec_mut(slot) {
-            r.bank = 0;
-            r.pending = None;
-        }
-        self.release_task_resources(slot);
-        self.registry.release_pid(pid);
-        self.pump();
-        let info = self.info_of(slot).ok_or(ExecError::UnknownPid(pid))?;
-        self.pids.remove(&pid);
-        if let Some(t) = self.tasks.get_mut(slot) {
-            *t = None;
-        }
-        if let Some(s) = self.vm.store_mut().get_mut(slot) {
-            *s = None;
-        }
-        Ok(info)
-    }
-
-    /// Release what an ended task holds in the mailbox manager and the file system.
-    pub(crate) fn release_task_resources(&mut self, slot: usize) {
-        let pid = self.pid_of(slot);
-        let already = self.rec(slot).is_none_or(|r| r.resources_released);
-        if !already {
-            self.mailboxes.release_pid(pid);
-            self.fs.release_pid(pid);
-            self.stdio_desc.retain(|_, (p, _)| *p != pid);
-            if let Some(r) = self.rec_mut(slot) {
-                r.resources_released = true;
-                r.stdio = None;
-                r.wait = None;
-            }
-        }
-        self.process_completions();
-    }
-
-    // ----------------------------------------------------- registers & memory
-
-    /// Read a register (R0..R15, PC, SP, PSW).
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn reg_get(&self, pid: u32, reg: Reg) -> Result<u32, ExecError> {
-        let slot = self.slot_of(pid)?;
-        self.vm_task(slot)
-            .map(|t| t.reg_get(reg))
-            .ok_or(ExecError::UnknownPid(pid))
-    }
-
-    /// Write a register. Writing the PC of a task paused at a breakpoint moves it off it.
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn reg_set(&mut self, pid: u32, reg: Reg, value: u32) -> Result<(), ExecError> {
-        let slot = self.slot_of(pid)?;
-        let t = self.vm_task_mut(slot).ok_or(ExecError::UnknownPid(pid))?;
-        t.reg_set(reg, value);
-        Ok(())
-    }
-
-    /// All registers of a task.
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn registers(&self, pid: u32) -> Result<RegisterSnapshot, ExecError> {
-        let slot = self.slot_of(pid)?;
-        let t = self.vm_task(slot).ok_or(ExecError::UnknownPid(pid))?;
-        Ok(RegisterSnapshot {
-            regs: *t.regs(),
-            pc: t.pc(),
-            sp: t.sp(),
-            psw: t.psw(),
-            steps: t.steps(),
-            call_depth: t.call_depth(),
-        })
-    }
-
-    /// Read task memory: the address is masked to 16 bits and the length clipped at
-    /// 0x10000 (never faults).
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn read_mem(&self, pid: u32, addr: u32, len: usize) -> Result<Vec<u8>, ExecError> {
-        let slot = self.slot_of(pid)?;
-        let t = self.vm_task(slot).ok_or(ExecError::UnknownPid(pid))?;
-        Ok(read_clipped(t, addr, len))
-    }
-
-    /// Write task memory (address masked to 16 bits, data clipped at 0x10000). Returns the
-    /// bytes written.
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn write_mem(&mut self, pid: u32, addr: u32, data: &[u8]) -> Result<usize, ExecError> {
-        let slot = self.slot_of(pid)?;
-        let t = self.vm_task_mut(slot).ok_or(ExecError::UnknownPid(pid))?;
-        Ok(t.write_mem(addr, data))
-    }
-
-    /// Read code bytes (big-endian instruction words, as in the image) for disassembly.
-    /// Clipped at the end of the code.
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn read_code(&self, pid: u32, addr: u32, len: usize) -> Result<Vec<u8>, ExecError> {
-        let slot = self.slot_of(pid)?;
-        let t = self.vm_task(slot).ok_or(ExecError::UnknownPid(pid))?;
-        let code_len = t.code_len() as usize;
-        let start = (addr as usize).min(code_len);
-        let end = start.saturating_add(len).min(code_len);
-        let words = t.code().words();
-        let mut out = Vec::with_capacity(end - start);
-        for a in start..end {
-            let w = words.get(a / 4).copied().unwrap_or(0);
-            out.push(w.to_be_bytes().get(a % 4).copied().unwrap_or(0));
-        }
-        Ok(out)
-    }
-
-    /// Code length of a task's image in bytes.
-    ///
-    /// # Errors
-    /// [`ExecError::UnknownPid`].
-    pub fn code_len(&self, pid: u32) -> Result<u32, ExecError> {
-        let slot = self.slot_of(pid)?;
-        self.vm_task(slot)
-            .map(VmTask::code_len)
-            .ok_or(ExecError::UnknownPid(pid))
-    }
-}
-
-/// `len` bytes of task memory at `addr` (masked to 16 bits), clipped at the end of memory
-/// before allocating, so a huge host or guest length costs nothing.
-pub(crate) fn read_clipped(t: &VmTask, addr: u32, len: usize) -> Vec<u8> {
-    let n = len.min(MEM_SIZE - (addr & 0xFFFF) as usize);
-    let mut buf = alloc::vec![0u8; n];
-    let got = t.read_mem(addr, &mut buf);
-    buf.truncate(got);
-    buf
 }
 
 pub(crate) const fn reg_base(slot: usize) -> u32 {

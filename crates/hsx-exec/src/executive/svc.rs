@@ -11,7 +11,8 @@ use alloc::vec::Vec;
 
 use hsx_vm::{MEM_SIZE, Reg};
 
-use super::{Executive, VmTask, WaitInfo, read_clipped};
+use super::memory::read_clipped;
+use super::{Executive, VmTask, WaitInfo};
 use crate::backend::sanitize_path;
 use crate::event::EventKind;
 use crate::mailbox::{MailboxError, RecvOutcome, RecvRequest, StdioStream, func as mfn, recv_info};

@@ -4,7 +4,7 @@
 use alloc::format;
 use alloc::string::String;
 
-use super::MailboxError;
+use super::abi::MailboxError;
 
 /// Longest target considered; longer targets are truncated (prefix included).
 pub const MAX_NAME_BYTES: usize = 32;

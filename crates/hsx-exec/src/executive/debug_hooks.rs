@@ -1,0 +1,167 @@
+//! What the scheduler's slow path does for the debugger: the breakpoint gate, pausing at a
+//! debug stop, and recording trace records and watch updates after each traced
+//! instruction.
+
+// Breakpoints and the trace ring exist only with the `development` feature.
+#[cfg(feature = "development")]
+use alloc::boxed::Box;
+
+#[cfg(feature = "development")]
+use hsx_vm::Task;
+
+use super::Executive;
+#[cfg(feature = "development")]
+use crate::event::{BreakPhase, BreakReason};
+use crate::event::{DebugBreak, EventKind, StateDetails};
+use crate::task_state::{StateReason, TaskState};
+
+impl Executive {
+    /// Breakpoint gate before an instruction: stop (task paused, `debug_break` phase `pre`)
+    /// unless the step-over address lets this PC run once.
+    pub(super) fn breakpoint_gate(&mut self, slot: usize) -> Option<DebugBreak> {
+        #[cfg(feature = "development")]
+        {
+            let pc = self.vm.task(slot).map_or(0, Task::pc);
+            let r = self.rec(slot)?;
+            if !r.debug.bps.contains(pc) || r.debug.skip_bp_at == Some(pc) {
+                return None;
+            }
+            let pid = r.pid;
+            let b = DebugBreak {
+                pid,
+                pc,
+                next_pc: pc,
+                phase: BreakPhase::Pre,
+                reason: BreakReason::Breakpoint,
+            };
+            self.debug_stop(slot, b);
+            Some(b)
+        }
+        #[cfg(not(feature = "development"))]
+        {
+            let _ = slot;
+            None
+        }
+    }
+
+    /// Pause a task for a debug stop and emit `task_state` + `debug_break`.
+    pub(super) fn debug_stop(&mut self, slot: usize, b: DebugBreak) {
+        let details = StateDetails {
+            pc: Some(b.pc),
+            phase: Some(b.phase),
+            ..StateDetails::default()
+        };
+        if self
+            .set_state(
+                slot,
+                TaskState::Paused,
+                StateReason::DebugBreak,
+                Some(details),
+            )
+            .is_ok()
+        {
+            self.dequeue(slot);
+        }
+        self.emit(Some(b.pid), EventKind::DebugBreak(b));
+    }
+
+    /// Record a traced instruction: trace ring, `trace_step` event, watches.
+    pub(super) fn after_traced_step(&mut self, slot: usize) {
+        #[cfg(feature = "development")]
+        self.record_trace(slot);
+        #[cfg(feature = "full")]
+        self.check_watches(slot);
+        #[cfg(not(feature = "development"))]
+        let _ = slot;
+    }
+
+    #[cfg(feature = "development")]
+    fn record_trace(&mut self, slot: usize) {
+        use crate::event::{MemAccessRecord, MemOp, TraceRecord};
+        let traced = self.rec(slot).is_some_and(|r| r.debug.trace);
+        if !traced {
+            return;
+        }
+        let Some(t) = self.vm.task(slot) else {
+            return;
+        };
+        let Some(last) = t.last_trace().copied() else {
+            return;
+        };
+        // Imported records may carry any `seq` (even u64::MAX); never overflow past them.
+        self.trace_seq = self.trace_seq.saturating_add(1);
+        let rec = TraceRecord {
+            seq: self.trace_seq,
+            pid: self.pid_of(slot),
+            pc: last.pc,
+            next_pc: t.pc(),
+            opcode: last.word,
+            extended_word: last.word2,
+            flags: t.psw(),
+            steps: t.steps(),
+            regs: *t.regs(),
+            changed: last.changed,
+            mem_access: last.mem.map(|m| MemAccessRecord {
+                op: match m.kind {
+                    hsx_vm::AccessKind::Read => MemOp::Read,
+                    hsx_vm::AccessKind::Write => MemOp::Write,
+                },
+                address: m.addr,
+                width: m.width,
+                value: m.value,
+            }),
+            ts_ms: self.now_ms,
+        };
+        let cap = self.trace_capacity;
+        if cap > 0
+            && let Some(r) = self.rec_mut(slot)
+        {
+            while r.debug.ring.len() >= cap {
+                r.debug.ring.pop_front();
+            }
+            r.debug.ring.push_back(rec);
+        }
+        if self.trace_step_events {
+            let pid = rec.pid;
+            self.emit(Some(pid), EventKind::TraceStep(Box::new(rec)));
+        }
+    }
+
+    #[cfg(feature = "full")]
+    fn check_watches(&mut self, slot: usize) {
+        use crate::event::WatchUpdate;
+        let Some(r) = self.tasks.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if r.debug.watches.is_empty() {
+            return;
+        }
+        let Some(t) = self.vm.task(slot) else {
+            return;
+        };
+        let pid = r.pid;
+        let mut updates = alloc::vec::Vec::new();
+        let mut buf = [0u8; crate::debug::WATCH_MAX_LEN as usize];
+        for w in &mut r.debug.watches {
+            let len = (w.length as usize).min(buf.len());
+            let Some(cur) = buf.get_mut(..len) else {
+                continue;
+            };
+            let n = t.read_mem(w.address, cur);
+            let now = cur.get(..n).unwrap_or_default();
+            if now != w.value.as_slice() {
+                let old = core::mem::replace(&mut w.value, now.to_vec());
+                updates.push(WatchUpdate {
+                    watch_id: w.id,
+                    address: w.address,
+                    length: w.length,
+                    old,
+                    new: w.value.clone(),
+                });
+            }
+        }
+        for u in updates {
+            self.emit(Some(pid), EventKind::WatchUpdate(u));
+        }
+    }
+}
