@@ -1,131 +1,24 @@
 //! The conformance sequence of protocol.md §7 (40 steps, 41 checks) against the daemon over
-//! real TCP, plus the "optional extras" listed after it.
+//! real TCP. The "optional extras" listed after it are in `conformance_extras.rs`.
 //!
 //! Connections as the spec's table names them: `A` is one-shot (a new socket per request, as
 //! `ExecutiveSession` does), `P` is one persistent socket, `V` is the event stream.
 //!
-//! The spec builds `examples/demos/longrun` with the C toolchain (`main` at 0, 152 bytes of
-//! code, one stack local `counter` at `fp-8`). There is no C toolchain here, so [`PROGRAM`]
-//! is hand-written MVASM with the same shape: the compiler's prologue, `counter` in the
-//! second stack slot, an endless increment loop, 152 bytes of code, and a `.sym` in the
-//! layout `hld.py --emit-sym` writes, with `main` and `counter` as the C build describes them.
+//! The demo program (a hand-written stand-in for `examples/demos/longrun`) and the waits
+//! both files share are in `conformance_support/`.
 //!
 //! Where the daemon deliberately differs from the reference, the check is adapted and the
 //! comment cites the row of `docs/compatibility.md` (or says why the difference is intended).
 
 mod common;
+mod conformance_support;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Client, TestServer, err, is_event, ok};
-use hsx_image::sym::{Function, Local, LocalLocation};
+use common::{Client, TestServer, err, ok};
+use conformance_support::{BP_PC, CODE_LEN, DEADLINE, LOOP_PC, as_pid, build, next_event};
 use serde_json::{Value, json};
-
-/// Upper bound for anything that should happen "at once" or "within about a second";
-/// waits poll up to this deadline instead of sleeping a fixed time.
-const DEADLINE: Duration = Duration::from_secs(5);
-
-/// The longrun demo, as its C source compiles:
-///
-/// ```c
-/// int main(void) {
-///     volatile uint32_t counter = 0;
-///     while (1) { counter++; if (counter == 0) { counter = 1; } }
-/// }
-/// ```
-///
-/// Eight instructions of set-up put the PC on `loop` (32) after 8 steps, where `counter` is
-/// live; the loop's store at 0x28 is the breakpoint of step 28, reached two instructions
-/// after step 18 ends.
-const PROGRAM: &str = r#"
-.name "main"
-.entry main
-.text
-main:
-    PUSH  R7                ; 0x00  prologue
-    MOV   R7, R15           ; 0x04
-    PUSH  R12               ; 0x08  [R7+-4]
-    PUSH  R12               ; 0x0C  [R7+-8]  counter
-    LDI   R4, 0             ; 0x10
-    ST    [R7+-8], R4       ; 0x14  counter = 0
-    LDI   R5, 1             ; 0x18
-    LDI   R6, 0             ; 0x1C
-loop:
-    LD    R4, [R7+-8]       ; 0x20  counter live from here
-    ADD   R4, R4, R5        ; 0x24
-    ST    [R7+-8], R4       ; 0x28  counter++ (breakpoint of step 28)
-    CMP   R4, R6            ; 0x2C
-    JNZ   loop              ; 0x30
-    ST    [R7+-8], R5       ; 0x34  counter = 1 on wrap-around
-    JMP   loop              ; 0x38
-    POP   R12               ; 0x3C  epilogue the compiler emits after the endless loop
-    POP   R12               ; 0x40
-    POP   R7                ; 0x44
-    RET                     ; 0x48
-.org 0x94
-    RET                     ; 0x94  last word: 152 bytes of code
-"#;
-
-/// Where the loop starts (the PC after step 18's 8 steps).
-const LOOP_PC: u64 = 32;
-/// The breakpoint address of step 28.
-const BP_PC: u64 = 0x28;
-/// Code size of `main`.
-const CODE_LEN: u64 = 152;
-
-/// Assembles [`PROGRAM`] into `dir/main.hxe` and writes `dir/main.sym` next to it.
-///
-/// The `.sym` keeps what the linker emits (CRC, instruction records, memory regions) and
-/// describes `main` and `counter` as the C build's debug info does.
-fn build(dir: &Path) -> PathBuf {
-    let src = dir.join("main.mvasm");
-    std::fs::write(&src, PROGRAM).expect("write source");
-    let hxe = dir.join("main.hxe");
-    let opts = hsx_asm::AsmOptions {
-        emit_sym: true,
-        output_path: Some(hxe.clone()),
-        ..hsx_asm::AsmOptions::default()
-    };
-    let out = hsx_asm::assemble_files(&[src], &opts).expect("assemble");
-    assert_eq!(out.image.code.len() as u64, CODE_LEN, "program size");
-    let mut sym = out.sym.expect("sym");
-    sym.symbols.functions = vec![Function {
-        name: "main".into(),
-        address: 0,
-        size: CODE_LEN as u32,
-        file: Some("longrun/main.c".into()),
-        line: Some(3),
-        ..Function::default()
-    }];
-    // The C build exports only `main`; the loop's label is compiler-internal.
-    sym.symbols.labels = [("0x00000000".to_string(), vec!["main".to_string()])].into();
-    sym.symbols.locals = vec![Local {
-        name: Some("counter".into()),
-        function: "main".into(),
-        file: Some("longrun/main.c".into()),
-        line: Some(4),
-        locations: vec![LocalLocation {
-            start: LOOP_PC as u32,
-            end: CODE_LEN as u32,
-            location: json!({"kind": "stack", "offset": -8}),
-        }],
-        ..Local::default()
-    }];
-    std::fs::write(&hxe, &out.hxe_bytes).expect("write hxe");
-    std::fs::write(dir.join("main.sym"), sym.to_json_string()).expect("write sym");
-    std::fs::canonicalize(&hxe).expect("absolute path")
-}
-
-/// The next event line on a stream, within [`DEADLINE`].
-async fn next_event(v: &mut Client) -> Value {
-    let line = tokio::time::timeout(DEADLINE, v.recv())
-        .await
-        .expect("no event within the deadline");
-    assert!(is_event(&line), "expected an event, got {line}");
-    line
-}
 
 /// The stream side of connection V: remembers every seq it read.
 struct Stream {
@@ -160,10 +53,6 @@ fn assert_has(v: &Value, want: &[&str], what: &str) {
     for k in want {
         assert!(v.get(k).is_some(), "{what} lacks `{k}`: {v}");
     }
-}
-
-fn as_pid(v: &Value) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("not a pid: {v}"))
 }
 
 /// The `debug_break` entries of a step result's `events` (the checks read their `data`,
@@ -777,161 +666,4 @@ async fn section_7_conformance_sequence() {
     );
     let _ = tokio::time::timeout(DEADLINE, s.task).await;
     wait_refused(s.addr).await;
-}
-
-/// Loads the demo on a fresh server; returns the temp dir (kept alive), server and PID.
-async fn setup() -> (tempfile::TempDir, TestServer, u64) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let h = build(dir.path());
-    let s = TestServer::start_exec().await;
-    let r = s.one_shot(json!({"cmd": "load", "path": h})).await;
-    let n = as_pid(&ok(&r)["image"]["pid"]);
-    (dir, s, n)
-}
-
-/// The next event on `c` that satisfies `pred`, looking first at the events `c` set aside
-/// while waiting for replies; within [`DEADLINE`].
-async fn event_where(c: &mut Client, pred: impl Fn(&Value) -> bool) -> Value {
-    if let Some(i) = c.events.iter().position(&pred) {
-        return c.events.remove(i);
-    }
-    loop {
-        let ev = next_event(c).await;
-        if pred(&ev) {
-            return ev;
-        }
-    }
-}
-
-/// Extra 1: `bp.add` with `address` (what hsxdbg sends for every VS Code breakpoint)
-/// answers like `bp set`; `bp.list` and `bp.remove` go with it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn extra_bp_add_with_address_answers_like_bp_set() {
-    let (_dir, s, n) = setup().await;
-    let set = s
-        .one_shot(json!({"cmd": "bp", "op": "set", "pid": n, "addr": "0x28"}))
-        .await;
-    assert_eq!(
-        set,
-        json!({"version": 1, "status": "ok", "pid": n, "breakpoints": [BP_PC]})
-    );
-    ok(&s
-        .one_shot(json!({"cmd": "bp", "op": "clear_all", "pid": n}))
-        .await);
-    let add = s
-        .one_shot(json!({"cmd": "bp.add", "pid": n, "address": "0x28"}))
-        .await;
-    assert_eq!(add, set);
-    let list = s.one_shot(json!({"cmd": "bp.list", "pid": n})).await;
-    assert_eq!(list, set);
-    let removed = s
-        .one_shot(json!({"cmd": "bp.remove", "pid": n, "address": BP_PC}))
-        .await;
-    assert_eq!(ok(&removed)["breakpoints"], json!([]));
-    // The breakpoint set through `bp.add` is a real one: stepping stops on it.
-    ok(&s
-        .one_shot(json!({"cmd": "bp.add", "pid": n, "address": BP_PC}))
-        .await);
-    let r = s
-        .one_shot(json!({"cmd": "step", "pid": n, "steps": 50}))
-        .await;
-    assert_eq!(ok(&r)["result"]["pc"], BP_PC, "{r}");
-    assert_eq!(r["result"]["paused"], true, "{r}");
-    s.stop().await;
-}
-
-/// Extra 2: after `events.subscribe` on the persistent connection P, requests on P are
-/// still answered (`ping` → `pong`) while events keep arriving on P.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn extra_subscribe_then_ping_on_the_same_socket() {
-    let (_dir, s, n) = setup().await;
-    ok(&s
-        .one_shot(json!({"cmd": "trace", "pid": n, "mode": "on"}))
-        .await);
-    let r = s
-        .one_shot(json!({"cmd": "session.open", "client": "hsxdbg",
-            "capabilities": {"features": ["events"]}}))
-        .await;
-    let sid = ok(&r)["session"]["id"].as_str().expect("id").to_string();
-    let mut p = s.client().await;
-    let ack = p
-        .rpc(json!({"cmd": "events.subscribe", "session": sid, "filters": {"pid": [n]}}))
-        .await;
-    assert!(ok(&ack)["events"]["token"].is_string(), "{ack}");
-
-    ok(&s
-        .one_shot(json!({"cmd": "step", "pid": n, "steps": 3}))
-        .await);
-    assert_eq!(
-        p.rpc(json!({"cmd": "ping"})).await,
-        json!({"version": 1, "status": "ok", "reply": "pong"})
-    );
-    let first = event_where(&mut p, |e| e["type"] == "trace_step").await;
-    assert_eq!(first["pid"], n);
-
-    // Still streaming after the RPC, and P still answers: a step sent on P itself.
-    let r = p.rpc(json!({"cmd": "step", "pid": n, "steps": 2})).await;
-    assert_eq!(ok(&r)["result"]["executed"], 2, "{r}");
-    let first_seq = first["seq"].as_u64().expect("seq");
-    let later = event_where(&mut p, |e| {
-        e["type"] == "trace_step" && e["seq"].as_u64().is_some_and(|q| q > first_seq)
-    })
-    .await;
-    assert_eq!(later["pid"], n);
-    assert_eq!(
-        p.rpc(json!({"cmd": "ping"})).await["reply"],
-        "pong",
-        "P answers again"
-    );
-    s.stop().await;
-}
-
-/// Extra 3: a subscriber filtered to `debug_break` that never acks (the shell's habit)
-/// survives 2000 unrelated steps and gets the break. The reference counts `pending` in
-/// global seq numbers and tears such a subscriber down (§4.6).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn extra_narrow_subscriber_survives_2000_unrelated_steps() {
-    let (_dir, s, n) = setup().await;
-    // Tracing makes every instruction an event the narrow subscriber does not want.
-    ok(&s
-        .one_shot(json!({"cmd": "trace", "pid": n, "mode": "on"}))
-        .await);
-    let r = s
-        .one_shot(json!({"cmd": "session.open", "client": "hsx-shell",
-            "capabilities": {"features": ["events"]}}))
-        .await;
-    let sess = &ok(&r)["session"];
-    assert_eq!(sess["max_events"], 256, "the default queue: {sess}");
-    let sid = sess["id"].as_str().expect("id").to_string();
-    let mut w = s.client().await;
-    ok(&w
-        .rpc(json!({"cmd": "events.subscribe", "session": sid,
-            "filters": {"categories": ["debug_break"]}}))
-        .await);
-
-    let mut p = s.client().await;
-    let mut executed = 0;
-    for _ in 0..2000 {
-        let r = p.rpc(json!({"cmd": "step", "pid": n, "steps": 1})).await;
-        executed += ok(&r)["result"]["executed"].as_u64().expect("executed");
-    }
-    assert_eq!(executed, 2000);
-
-    ok(&p
-        .rpc(json!({"cmd": "bp", "op": "set", "pid": n, "addr": BP_PC}))
-        .await);
-    let r = p.rpc(json!({"cmd": "step", "pid": n, "steps": 50})).await;
-    assert_eq!(ok(&r)["result"]["paused"], true, "{r}");
-    // The first line on the stream is the break: no warning, no teardown.
-    let ev = next_event(&mut w).await;
-    assert_eq!(
-        (&ev["type"], &ev["pid"], &ev["data"]["pc"]),
-        (&json!("debug_break"), &json!(n), &json!(BP_PC)),
-        "{ev}"
-    );
-    let a = s
-        .one_shot(json!({"cmd": "events.ack", "session": sid, "seq": 0}))
-        .await;
-    assert_eq!(ok(&a)["events"]["drops"], 0, "{a}");
-    s.stop().await;
 }
