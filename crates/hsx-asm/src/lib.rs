@@ -31,6 +31,7 @@ mod disasm;
 mod lex;
 mod link;
 mod meta;
+mod object;
 mod output;
 mod source;
 

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use hsx_vm::isa::sext12;
 
-use crate::asm::{Object, RODATA_BASE, RelocType, SECTION_LIMIT, Section, SymKind};
 use crate::meta::{CmdSpec, HandlerSpec, MailboxSpec, ValueSpec};
+use crate::object::{Object, RODATA_BASE, RelocType, SECTION_LIMIT, Section, SymKind};
 use crate::source::{Loc, Sources};
 
 /// A symbol with its final address.

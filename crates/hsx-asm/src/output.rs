@@ -8,9 +8,9 @@ use hsx_image::{
     CommandEntry, FLAG_ALLOW_MULTIPLE, Image, MailboxEntry, Metadata, RODATA_BASE, ValueEntry,
 };
 
-use crate::asm::{Object, Section};
 use crate::link::Linked;
 use crate::meta::MailboxSpec;
+use crate::object::{Object, Section};
 use crate::source::Sources;
 
 /// Header-level choices for the image.

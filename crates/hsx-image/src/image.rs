@@ -6,7 +6,8 @@ use alloc::vec::Vec;
 use crate::consts::*;
 use crate::error::LoadError;
 use crate::mailbox::py_strip;
-use crate::metadata::{Metadata, be16, be32, parse_metadata};
+use crate::metadata::{Metadata, parse_metadata};
+use crate::section::{be16, be32};
 
 /// A validated `.hxe` image.
 #[derive(Debug, Clone, PartialEq, Eq)]

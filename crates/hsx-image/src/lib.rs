@@ -27,13 +27,13 @@ mod image;
 mod mailbox;
 mod metadata;
 pub mod pyjson;
+mod section;
 #[cfg(feature = "std")]
 pub mod sym;
 
 pub use consts::*;
 pub use error::{LoadError, MetadataError};
 pub use image::{Image, compute_crc};
-pub use metadata::{
-    CommandEntry, MAX_METADATA_DECODED, MailboxBinding, MailboxEntry, Metadata, RawSection,
-    ValueEntry,
-};
+pub use mailbox::{MailboxBinding, MailboxEntry};
+pub use metadata::{CommandEntry, Metadata, RawSection, ValueEntry};
+pub use section::MAX_METADATA_DECODED;

@@ -1,14 +1,81 @@
-//! Mailbox metadata payload (section type 3): JSON and legacy struct forms.
+//! Mailbox metadata (section type 3): the declaration types and their JSON and legacy
+//! struct forms.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
 
-use crate::consts::{MAILBOX_LEGACY_RECORD_LEN, MBX_MODE_RDWR, mailbox_mode_by_name};
+use crate::consts::{
+    MAILBOX_LEGACY_RECORD_LEN, MBX_DEFAULT_CAPACITY, MBX_MODE_RDWR, mailbox_mode_by_name,
+};
 use crate::error::LoadError;
-use crate::metadata::{Budget, MailboxBinding, MailboxEntry, read_section_string};
 use crate::pyjson::to_python_json;
+use crate::section::{Budget, read_section_string};
+
+/// One mailbox declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxEntry {
+    /// Target string (`app:x`, `svc:name@3`, …), whitespace-trimmed.
+    pub target: String,
+    /// Queue capacity in bytes; 0 = default (64).
+    pub capacity: u32,
+    /// `MBX_MODE_*` bits; a declared 0 / empty mode is normalised to RDWR.
+    pub mode_mask: u16,
+    /// Owner PID to bind as, if declared.
+    pub owner_pid: Option<u32>,
+    /// Declared bindings (stored, not acted on, as in the reference).
+    pub bindings: Vec<MailboxBinding>,
+    /// The JSON object the entry was read from (or is to be written as), if any. When
+    /// present the writer emits it (key-sorted) instead of the typed fields.
+    pub raw: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Default for MailboxEntry {
+    fn default() -> Self {
+        MailboxEntry {
+            target: String::new(),
+            capacity: 0,
+            mode_mask: MBX_MODE_RDWR,
+            owner_pid: None,
+            bindings: Vec::new(),
+            raw: None,
+        }
+    }
+}
+
+impl MailboxEntry {
+    /// A read/write mailbox with default capacity.
+    pub fn new(target: impl Into<String>) -> Self {
+        MailboxEntry {
+            target: target.into(),
+            ..MailboxEntry::default()
+        }
+    }
+
+    /// The capacity to create the mailbox with (0 → 64).
+    pub fn effective_capacity(&self) -> u32 {
+        if self.capacity == 0 {
+            MBX_DEFAULT_CAPACITY
+        } else {
+            self.capacity
+        }
+    }
+
+    /// The opaque `reserved` member of the source JSON object, if any.
+    pub fn reserved(&self) -> Option<&serde_json::Value> {
+        self.raw.as_ref().and_then(|raw| raw.get("reserved"))
+    }
+}
+
+/// One declared mailbox binding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MailboxBinding {
+    /// PID the binding refers to.
+    pub pid: u32,
+    /// Binding flags (masked to 16 bits).
+    pub flags: u32,
+}
 
 /// Python's `bytes.strip()` whitespace set.
 fn is_py_byte_space(b: u8) -> bool {

@@ -8,11 +8,12 @@ use alloc::vec::Vec;
 use half::f16;
 
 use crate::consts::{
-    COMMAND_RECORD_LEN, MBX_DEFAULT_CAPACITY, MBX_MODE_RDWR, META_ENTRY_LEN, SECTION_COMMAND,
-    SECTION_MAILBOX, SECTION_VALUE, VALUE_RECORD_LEN,
+    COMMAND_RECORD_LEN, META_ENTRY_LEN, SECTION_COMMAND, SECTION_MAILBOX, SECTION_VALUE,
+    VALUE_RECORD_LEN,
 };
 use crate::error::{LoadError, MetadataError};
-use crate::mailbox::{encode_mailbox_section, parse_mailbox_section, py_strip};
+use crate::mailbox::{MailboxEntry, encode_mailbox_section, parse_mailbox_section, py_strip};
+use crate::section::{Budget, be16, be32, read_section_string};
 
 /// All metadata of an image. Several sections of one type are concatenated in table order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,70 +99,6 @@ pub struct CommandEntry {
     pub reserved: u16,
 }
 
-/// One mailbox declaration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MailboxEntry {
-    /// Target string (`app:x`, `svc:name@3`, …), whitespace-trimmed.
-    pub target: String,
-    /// Queue capacity in bytes; 0 = default (64).
-    pub capacity: u32,
-    /// `MBX_MODE_*` bits; a declared 0 / empty mode is normalised to RDWR.
-    pub mode_mask: u16,
-    /// Owner PID to bind as, if declared.
-    pub owner_pid: Option<u32>,
-    /// Declared bindings (stored, not acted on, as in the reference).
-    pub bindings: Vec<MailboxBinding>,
-    /// The JSON object the entry was read from (or is to be written as), if any. When
-    /// present the writer emits it (key-sorted) instead of the typed fields.
-    pub raw: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl Default for MailboxEntry {
-    fn default() -> Self {
-        MailboxEntry {
-            target: String::new(),
-            capacity: 0,
-            mode_mask: MBX_MODE_RDWR,
-            owner_pid: None,
-            bindings: Vec::new(),
-            raw: None,
-        }
-    }
-}
-
-impl MailboxEntry {
-    /// A read/write mailbox with default capacity.
-    pub fn new(target: impl Into<String>) -> Self {
-        MailboxEntry {
-            target: target.into(),
-            ..MailboxEntry::default()
-        }
-    }
-
-    /// The capacity to create the mailbox with (0 → 64).
-    pub fn effective_capacity(&self) -> u32 {
-        if self.capacity == 0 {
-            MBX_DEFAULT_CAPACITY
-        } else {
-            self.capacity
-        }
-    }
-
-    /// The opaque `reserved` member of the source JSON object, if any.
-    pub fn reserved(&self) -> Option<&serde_json::Value> {
-        self.raw.as_ref().and_then(|raw| raw.get("reserved"))
-    }
-}
-
-/// One declared mailbox binding.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MailboxBinding {
-    /// PID the binding refers to.
-    pub pid: u32,
-    /// Binding flags (masked to 16 bits).
-    pub flags: u32,
-}
-
 /// A metadata section of a type this crate does not interpret.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawSection {
@@ -171,72 +108,6 @@ pub struct RawSection {
     pub entry_count: u32,
     /// Payload bytes.
     pub bytes: Vec<u8>,
-}
-
-pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
-    match b.get(at..at + 2) {
-        Some(&[x, y]) => u16::from_be_bytes([x, y]),
-        _ => 0,
-    }
-}
-
-pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
-    match b.get(at..at + 4) {
-        Some(&[a, x, y, z]) => u32::from_be_bytes([a, x, y, z]),
-        _ => 0,
-    }
-}
-
-/// Most bytes that decoding one image's metadata may produce: every section listed in the
-/// table plus every string copied out of a section. Table entries may all name the same
-/// section and records may all point at the same long string, so without a bound the output
-/// grows quadratically with the file (a 20 KB image decoded to 59 MB of strings). Linker
-/// output stays far below it: code is at most 64 KiB and each section's strings are
-/// addressed by 16-bit offsets.
-pub const MAX_METADATA_DECODED: usize = 16 << 20;
-
-/// What is left of [`MAX_METADATA_DECODED`] while one image is decoded.
-pub(crate) struct Budget(usize);
-
-impl Budget {
-    pub(crate) fn new() -> Self {
-        Budget(MAX_METADATA_DECODED)
-    }
-
-    pub(crate) fn take(&mut self, bytes: usize) -> Result<(), LoadError> {
-        self.0 = self
-            .0
-            .checked_sub(bytes)
-            .ok_or(LoadError::MetadataTooLarge {
-                limit: MAX_METADATA_DECODED,
-            })?;
-        Ok(())
-    }
-}
-
-/// A NUL-terminated UTF-8 string at `offset` within `section`; offset 0 means "none".
-pub(crate) fn read_section_string(
-    section: &[u8],
-    offset: u32,
-    budget: &mut Budget,
-) -> Result<Option<String>, LoadError> {
-    if offset == 0 {
-        return Ok(None);
-    }
-    let start = offset as usize;
-    let tail = section.get(start..).filter(|t| !t.is_empty()).ok_or(
-        LoadError::StringOffsetOutOfRange {
-            offset,
-            size: section.len(),
-        },
-    )?;
-    let len = tail
-        .iter()
-        .position(|&b| b == 0)
-        .ok_or(LoadError::StringNotTerminated)?;
-    budget.take(len)?;
-    let text = core::str::from_utf8(&tail[..len]).map_err(|_| LoadError::StringNotUtf8)?;
-    Ok(Some(text.to_string()))
 }
 
 fn parse_values(

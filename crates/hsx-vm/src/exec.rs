@@ -5,9 +5,9 @@
 use crate::code::CodeView;
 use crate::fp16;
 use crate::mem::{MEM_SIZE, Memory};
-use crate::task::{
-    AccessKind, FLAG_C, FLAG_N, FLAG_V, FLAG_Z, Fault, MemAccess, Reg, StepResult, TraceState,
-};
+use crate::reg::{FLAG_C, FLAG_N, FLAG_V, FLAG_Z, Reg};
+use crate::result::{Fault, StepResult};
+use crate::trace::{AccessKind, MemAccess, TraceState};
 
 /// The architectural state of a task other than code and memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -90,14 +90,19 @@ mod exec;
 pub mod fp16;
 pub mod isa;
 pub mod mem;
+mod reg;
+mod result;
 mod task;
+mod trace;
 mod vm;
 
 pub use code::{ByteCode, Code, CodeView, WordCode};
 pub use mem::{FlatMem, MEM_SIZE, MemError, Memory};
-pub use task::{
-    AccessKind, DEFAULT_STACK_SIZE, FLAG_C, FLAG_N, FLAG_V, FLAG_Z, Fault, HSX_ERR_DIV_ZERO,
-    HSX_ERR_ENOSYS, HSX_ERR_MEM_FAULT, HSX_ERR_STACK_OVERFLOW, HSX_ERR_STACK_UNDERFLOW, MemAccess,
-    RODATA_BASE, Reg, STACK_TOP, STANDALONE_SP, StepResult, Task, TaskConfig, TraceState,
+pub use reg::{FLAG_C, FLAG_N, FLAG_V, FLAG_Z, Reg};
+pub use result::{
+    Fault, HSX_ERR_DIV_ZERO, HSX_ERR_ENOSYS, HSX_ERR_MEM_FAULT, HSX_ERR_STACK_OVERFLOW,
+    HSX_ERR_STACK_UNDERFLOW, StepResult,
 };
+pub use task::{DEFAULT_STACK_SIZE, RODATA_BASE, STACK_TOP, STANDALONE_SP, Task, TaskConfig};
+pub use trace::{AccessKind, MemAccess, TraceState};
 pub use vm::{ArrayStore, NoTask, TaskOf, TaskStore, Vm, empty_array_store};

@@ -4,7 +4,9 @@ use core::fmt;
 
 use crate::code::Code;
 use crate::mem::Memory;
-use crate::task::{Fault, Reg, StepResult, Task};
+use crate::reg::Reg;
+use crate::result::{Fault, StepResult};
+use crate::task::Task;
 
 /// Caller-provided storage of task contexts, addressed by slot index. The VM never
 /// allocates; it only borrows a task by slot. Implemented for:
