@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use hsx_exec::StopReason;
 
+use crate::event_map::publish;
 use crate::state::Daemon;
 use crate::wire::clock::ClockStatus;
 
@@ -40,7 +41,7 @@ pub fn status(d: &Daemon) -> ClockStatus {
 /// Stops the clock without waking the loop (it notices on its next turn): what a
 /// breakpoint, `kill` or `detach` does.
 pub fn halt(d: &Daemon, mode: &'static str) {
-    set_stopped(&mut d.clock(), mode);
+    d.clock().stop(mode);
 }
 
 /// `clock start`: the clock object as it is before the loop wakes (a breakpoint a few
@@ -51,7 +52,7 @@ pub fn start(d: &Daemon) -> ClockStatus {
         if !c.running {
             c.state = "running";
             c.running = true;
-            c.mode = run_mode(&c);
+            c.mode = c.run_mode();
             c.throttled = false;
             c.throttle_reason = None;
         }
@@ -74,11 +75,18 @@ pub fn set_rate(d: &Daemon, hz: f64) -> ClockStatus {
         let mut c = d.clock();
         c.rate_hz = if hz.is_finite() && hz > 0.0 { hz } else { 0.0 };
         if c.running {
-            c.mode = run_mode(&c);
+            c.mode = c.run_mode();
         }
     }
     d.wake_clock();
     status(d)
+}
+
+/// Stops the clock for good: the loop ends (the daemon is shutting down).
+pub fn close(d: &Daemon) {
+    halt(d, "stopped");
+    d.set_stopping();
+    d.wake_clock();
 }
 
 /// Counts a manual `step` call.
@@ -86,24 +94,6 @@ pub fn count_manual(d: &Daemon, executed: u64) {
     let mut c = d.clock();
     c.manual_steps += 1;
     c.manual_total_steps += executed;
-}
-
-/// Instructions retired so far by the auto clock and manual steps together.
-pub fn total_steps(d: &Daemon) -> u64 {
-    let c = d.clock();
-    c.auto_total_steps + c.manual_total_steps
-}
-
-fn set_stopped(c: &mut ClockStatus, mode: &'static str) {
-    c.state = "stopped";
-    c.running = false;
-    c.mode = mode;
-    c.throttled = false;
-    c.throttle_reason = None;
-}
-
-fn run_mode(c: &ClockStatus) -> &'static str {
-    if c.rate_hz > 0.0 { "rate" } else { "active" }
 }
 
 /// Paces the auto clock at a fixed rate: ticks are owed by elapsed time since an anchor, so
@@ -199,7 +189,7 @@ async fn auto_loop(d: Arc<Daemon>) {
         let (summary, now_ms, any_tasks) = {
             let mut exec = d.exec();
             let s = exec.step(budget);
-            d.publish(&mut exec);
+            publish(&d, &mut exec);
             (s, exec.now_ms(), !exec.pids().is_empty())
         };
         let mut wait = Duration::ZERO;
@@ -214,14 +204,14 @@ async fn auto_loop(d: Arc<Daemon>) {
             }
             let (mode, reason): (&'static str, Option<&'static str>) = match summary.stop {
                 StopReason::DebugBreak(_) => {
-                    set_stopped(&mut c, "stopped");
+                    c.stop("stopped");
                     continue;
                 }
                 StopReason::AllDone if !any_tasks => {
-                    set_stopped(&mut c, "idle");
+                    c.stop("idle");
                     continue;
                 }
-                StopReason::Budget => (run_mode(&c), None),
+                StopReason::Budget => (c.run_mode(), None),
                 StopReason::Blocked { next_deadline_ms } => {
                     wait = next_deadline_ms.map_or(IDLE_WAIT, |d| {
                         Duration::from_millis(d.saturating_sub(now_ms)).clamp(MIN_WAIT, IDLE_WAIT)

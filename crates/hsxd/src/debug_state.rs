@@ -17,23 +17,6 @@ use crate::debugger::symbols::{PreparedSymbols, SymbolStore};
 use crate::error::OpResult;
 use crate::watches::Watches;
 
-/// A reader of task data memory for the walkers: fills `buf` and returns the bytes read.
-pub(crate) fn reader(exec: &Executive, pid: u32) -> impl Fn(u32, &mut [u8]) -> usize + '_ {
-    move |addr, buf| {
-        let Ok(v) = exec.read_mem(pid, addr, buf.len()) else {
-            return 0;
-        };
-        let n = v.len().min(buf.len());
-        match (buf.get_mut(..n), v.get(..n)) {
-            (Some(dst), Some(src)) => {
-                dst.copy_from_slice(src);
-                n
-            }
-            _ => 0,
-        }
-    }
-}
-
 /// The daemon's debugger state beside the executive.
 #[derive(Debug, Default)]
 pub(crate) struct DebugState {

@@ -15,8 +15,9 @@ use serde_json::{Value, json};
 use crate::events::Event;
 use crate::state::Daemon;
 use crate::task_output::Stream;
-use crate::wire::event::{EventData, HOST_PID, MailboxData};
+use crate::wire::event::EventData;
 use crate::wire::info::SchedEntry;
+use crate::wire::mailbox::{HOST_PID, MailboxData};
 use crate::wire::to_value;
 
 /// Scheduler switches kept for `sched` (protocol.md §5.4).
@@ -76,7 +77,7 @@ pub(crate) fn publish(d: &Daemon, exec: &mut Executive) -> Vec<Value> {
         let rec = bus.publish(Event::new(name, pid, event_data(d, &ev.kind)));
         if let Some((level, message, mut fields)) = log_entry(&ev.kind, pid, exec) {
             if let Value::Object(m) = &mut fields {
-                m.insert("clock_steps".into(), json!(crate::clock::total_steps(d)));
+                m.insert("clock_steps".into(), json!(d.clock().total_steps()));
             }
             d.dmesg().log(rec.ts, level, message, fields);
         }

@@ -14,7 +14,7 @@ use hsx_exec::status::hal as hal_status;
 use serde::Serialize;
 
 // CAN payloads are logged as lower-case hex without separators.
-use crate::cmd::regs::to_hex as hex;
+use crate::hex::to_hex as hex;
 use crate::time::{SystemTimeSource, TimeSource};
 
 /// CAN frames kept unless [`LogHal::new`] is given another capacity.

@@ -24,7 +24,7 @@
 //!   [`debug_state`] and [`watches`] (what the daemon keeps per task);
 //! * host backends: [`host_fs`] (sandboxed guest files), [`fram`] (file-backed FRAM),
 //!   [`hal_log`] (CAN log) · [`program`]: reading `.hxe`/`.mvasm` for `load`;
-//! * [`task_output`], [`hex`], [`time`], [`ids`], [`dmesg`]: support.
+//! * [`task_output`], [`task_mem`], [`hex`], [`time`], [`ids`], [`dmesg`]: support.
 
 #![warn(missing_docs)]
 
@@ -50,6 +50,7 @@ pub mod reply;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod task_mem;
 pub mod task_output;
 pub mod time;
 pub mod watches;

@@ -138,7 +138,7 @@ impl Server {
     }
 
     /// Serves until a shutdown is requested or `signal` completes, then waits (briefly)
-    /// for connections to close and calls [`Daemon::shutdown`].
+    /// for connections to close and calls [`crate::cmd::lifecycle::shutdown_daemon`].
     pub async fn run_until(self, signal: impl Future<Output = ()>) {
         let Server {
             listener,
@@ -190,7 +190,7 @@ impl Server {
         tracker.close();
         let _ = tokio::time::timeout(Duration::from_secs(2), tracker.wait()).await;
         let _ = sweeper.await;
-        daemon.shutdown();
+        crate::cmd::lifecycle::shutdown_daemon(&daemon);
         tracing::info!("server stopped");
     }
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use hsx_exec::{Backends, Clock, ExecConfig, Executive};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::debug_state::DebugState;
@@ -132,12 +132,6 @@ impl Daemon {
         lock(&self.exec)
     }
 
-    /// Drains the executive's events onto the bus (see [`crate::event_map`]); returns the
-    /// `debug_break`/`watch_update` envelopes a `step` reply embeds.
-    pub(crate) fn publish(&self, exec: &mut Executive) -> Vec<Value> {
-        crate::event_map::publish(self, exec)
-    }
-
     /// The clock status, locked.
     pub(crate) fn clock(&self) -> MutexGuard<'_, ClockStatus> {
         lock(&self.clock)
@@ -176,6 +170,11 @@ impl Daemon {
     /// The daemon is shutting down: the auto clock ends.
     pub(crate) fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Marks the daemon as shutting down (see [`crate::clock::close`]).
+    pub(crate) fn set_stopping(&self) {
+        self.stopping.store(true, Ordering::Release);
     }
 
     /// The event bus.
@@ -263,16 +262,5 @@ impl Daemon {
     /// A connection has gone: its subscription ends (its session does not).
     pub fn connection_closed(&self, conn: u64) {
         self.bus.with_hub(|hub, _| hub.connection_closed(conn));
-    }
-
-    /// Called once when the server stops (`shutdown`, SIGINT, SIGTERM): stops the clock
-    /// and flushes persistence (FRAM).
-    pub fn shutdown(&self) {
-        crate::clock::halt(self, "stopped");
-        self.stopping.store(true, Ordering::Release);
-        self.wake_clock();
-        let mut exec = self.exec();
-        exec.flush_persistence();
-        self.publish(&mut exec);
     }
 }

@@ -15,11 +15,11 @@ use hsx_image::sym::SymTable;
 use serde_json::{Map, Value, json};
 
 use crate::args::{parse_int_str, u32_of};
-use crate::debug_state::reader;
 use crate::debugger::stack::{self, FrameCtx, LocalError, LocalWatch};
 use crate::debugger::symbols::SymbolStore;
 use crate::error::{OpError, OpResult};
 use crate::hex::to_hex;
+use crate::task_mem::reader;
 
 /// Where a watch reads from.
 #[derive(Debug, Clone)]

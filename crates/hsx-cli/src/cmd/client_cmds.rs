@@ -268,7 +268,7 @@ impl Ctx {
                 let bytes = render::decode_hex(&joined).ok_or_else(|| {
                     CmdError::Usage(format!("'{joined}' is not a hex byte string"))
                 })?;
-                let hex = hsxd::cmd::regs::to_hex(&bytes);
+                let hex = hsxd::hex::to_hex(&bytes);
                 self.call(&request(
                     "poke",
                     json!({"pid": a.pid, "addr": addr, "data": hex}),
@@ -393,7 +393,7 @@ impl Ctx {
                     if a.newline {
                         bytes.push(b'\n');
                     }
-                    let hex = hsxd::cmd::regs::to_hex(&bytes);
+                    let hex = hsxd::hex::to_hex(&bytes);
                     req["data_hex"] = json!(hex);
                 } else {
                     let mut text = a.data.join(" ");

@@ -17,7 +17,7 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hsxd::{Daemon, EventBus, SystemTimeSource, TimeSource};
+use hsxd::{EventBus, SystemTimeSource, TimeSource};
 
 enum Kind {
     InProcess {
@@ -52,7 +52,7 @@ fn in_process() -> Daemon {
         rt.block_on(async move {
             let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
             let bus = EventBus::new(time.clone());
-            let daemon = Daemon::in_memory(bus, time);
+            let daemon = hsxd::Daemon::in_memory(bus, time);
             let server = match hsxd::bind("127.0.0.1:0", daemon).await {
                 Ok(s) => s,
                 Err(e) => {

@@ -8,12 +8,14 @@ use hsx_image::sym::SymTable;
 use super::fields::{req_pid, requires};
 use crate::args::{self, Obj, display_value, field, first_field, op_of, parse_int};
 use crate::context::{Ctx, Outcome};
-use crate::debug_state::reader;
+pub use crate::debugger::disasm::DisasmMode;
 use crate::debugger::disasm::{CacheKey, DisasmInput, Start};
 use crate::debugger::regions::{TaskLayout, memory_json};
 use crate::debugger::stack::{self, StackBounds, StackRegs, WalkOptions};
 use crate::error::ProtoError;
+use crate::event_map::publish;
 use crate::reply::Reply;
+use crate::task_mem::reader;
 
 /// Default and largest stack frame count.
 pub const STACK_DEFAULT_FRAMES: u32 = 16;
@@ -41,26 +43,6 @@ impl BpOp {
     /// Whether the op changes the task (and so needs the PID lock).
     pub fn mutates(self) -> bool {
         !matches!(self, BpOp::List)
-    }
-}
-
-/// `disasm` modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DisasmMode {
-    /// Decode every time (`on-demand`, the default).
-    #[default]
-    OnDemand,
-    /// Serve from the per-(address, count) cache (`cached`).
-    Cached,
-}
-
-impl DisasmMode {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisasmMode::OnDemand => "on-demand",
-            DisasmMode::Cached => "cached",
-        }
     }
 }
 
@@ -245,7 +227,7 @@ pub(crate) fn bp(ctx: &Ctx<'_>, pid: u32, op: BpOp) -> Result<Outcome, ProtoErro
         BpOp::Clear(a) => exec.bp_remove(pid, a),
         BpOp::ClearAll => exec.bp_clear(pid).and_then(|()| exec.bp_list(pid)),
     };
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     let list = r?;
     drop(exec);
     Ok(Reply::ok()
@@ -363,6 +345,6 @@ pub(crate) fn watch(ctx: &Ctx<'_>, pid: u32, op: WatchOp) -> Result<Outcome, Pro
             WatchOp::Remove { id } => dbg.watches.remove(&mut exec, pid, id),
         }
     };
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     Ok(Reply::with("watch", r?).into())
 }

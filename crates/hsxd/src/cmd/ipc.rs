@@ -10,11 +10,11 @@ use super::fields::req_pid;
 use crate::args::{self, Obj, display_value, field};
 use crate::context::{Ctx, Outcome};
 use crate::error::{OpError, ProtoError};
+use crate::event_map::publish;
 use crate::event_map::task_can_write;
 use crate::hex::{from_hex, to_hex};
 use crate::reply::Reply;
-use crate::wire::event::HOST_PID;
-use crate::wire::mailbox::{Descriptor, Message, Sent, Snapshot, Stats};
+use crate::wire::mailbox::{Descriptor, HOST_PID, Message, Sent, Snapshot, Stats};
 use crate::wire::to_value;
 
 /// `listen` arguments.
@@ -206,7 +206,7 @@ pub(crate) fn listen(ctx: &Ctx<'_>, a: ListenArgs) -> Result<Outcome, ProtoError
     let d = ctx.daemon();
     let mut exec = d.exec();
     drain_stdio(&mut exec, a.pid);
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     let limit = usize::try_from(a.limit).unwrap_or(usize::MAX);
     let max_len = usize::try_from(a.max_len).unwrap_or(usize::MAX);
     let chunks: Vec<_> = {
@@ -345,7 +345,7 @@ pub(crate) fn send(ctx: &Ctx<'_>, a: SendArgs) -> Result<Outcome, ProtoError> {
             .mailbox_send(HOST_PID, t, &a.data, 0, 0)
             .map_err(ExecError::from),
     };
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     let rep = r?;
     drop(exec);
     let sent = Sent {
@@ -364,7 +364,7 @@ pub(crate) fn fanout(ctx: &Ctx<'_>, a: FanoutArgs) -> Result<Outcome, ProtoError
     let d = ctx.daemon();
     let mut exec = d.exec();
     let config = stdio_fanout(&mut exec, &a);
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     Ok(Reply::with("config", config?).into())
 }
 

@@ -16,6 +16,7 @@ use crate::debug_state::{prepare_load_symbols, symbol_warnings};
 use crate::debugger::{LoadedSymbols, PreparedSymbols, SymbolStore};
 use crate::error::{OpError, ProtoError};
 use crate::event_map;
+use crate::event_map::publish;
 use crate::program::read_program;
 use crate::reply::Reply;
 use crate::state::Daemon;
@@ -167,17 +168,7 @@ fn info_object<'a>(d: &Daemon, snap: &'a InfoSnap) -> Info<'a> {
     let cur = snap
         .current
         .and_then(|p| snap.tasks.iter().find(|t| t.pid == p));
-    let counters = snap
-        .tasks
-        .iter()
-        .map(|t| {
-            let c = SchedCounters {
-                step: t.counters.step,
-                rotate: t.counters.rotate,
-            };
-            (t.pid.to_string(), c)
-        })
-        .collect();
+    let counters = SchedCounters::by_pid(&snap.tasks);
     let mailbox_counters = snap
         .tasks
         .iter()
@@ -228,7 +219,7 @@ fn load_image(d: &Daemon, args: &LoadArgs) -> Result<LoadedImage, OpError> {
         .map_or_else(|_| args.path.clone(), |p| p.display().to_string());
     let mut exec = d.exec();
     let rep = exec.load(&bytes, LoadOptions::path(abs.clone()));
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     let rep = rep?;
     // The `.sym` is read without the executive locked.
     drop(exec);
@@ -389,7 +380,7 @@ fn kill_task(d: &Daemon, pid: u32) -> Result<(), OpError> {
     clock::halt(d, "stopped");
     let mut exec = d.exec();
     let r = exec.kill(pid);
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     r?;
     d.dbg().forget_pid(pid);
     Ok(())
@@ -474,7 +465,7 @@ fn restart_vm(d: &Daemon) {
         // A task that has just ended is still in the table; kill removes it either way.
         let _ = exec.kill(pid);
     }
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     {
         let mut dbg = d.dbg();
         for &pid in &pids {
@@ -489,6 +480,15 @@ fn restart_vm(d: &Daemon) {
     d.dmesg()
         .log(ts, "info", "vm restarted", json!({"killed": pids}));
     d.wake_clock();
+}
+
+/// What the server does once when it stops (`shutdown`, SIGINT, SIGTERM): stops the
+/// clock and its loop and flushes persistence (FRAM).
+pub fn shutdown_daemon(d: &Daemon) {
+    clock::close(d);
+    let mut exec = d.exec();
+    exec.flush_persistence();
+    publish(d, &mut exec);
 }
 
 /// `shutdown`: the server stops after the reply.

@@ -9,7 +9,8 @@ use super::fields::{req_pid, requires};
 use crate::args::{self, Obj, field, parse_int};
 use crate::context::{Ctx, Outcome};
 use crate::error::{OpError, ProtoError};
-pub use crate::hex::{from_hex, to_hex};
+use crate::event_map::publish;
+use crate::hex::{from_hex, to_hex};
 use crate::reply::Reply;
 use crate::wire::task::Registers;
 use crate::wire::to_value;
@@ -210,7 +211,7 @@ pub(crate) fn poke(ctx: &Ctx<'_>, a: PokeArgs) -> Result<Outcome, ProtoError> {
     let d = ctx.daemon();
     let mut exec = d.exec();
     let r = exec.write_mem(a.pid, a.addr, &a.data);
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     r?;
     Ok(Reply::ok().into())
 }

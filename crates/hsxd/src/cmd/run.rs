@@ -11,6 +11,7 @@ use crate::clock;
 use crate::context::{Ctx, Outcome};
 use crate::error::{OpError, ProtoError};
 use crate::event_map;
+use crate::event_map::publish;
 use crate::reply::Reply;
 use crate::state::Daemon;
 use crate::wire::event::DebugBreakData;
@@ -169,7 +170,7 @@ pub(crate) fn pause(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
     let d = ctx.daemon();
     let mut exec = d.exec();
     let r = exec.pause(pid);
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     let t = r?;
     drop(exec);
     Ok(Reply::with("task", to_value(&TaskRecord::of(&t))).into())
@@ -181,7 +182,7 @@ pub(crate) fn resume(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
     let d = ctx.daemon();
     let mut exec = d.exec();
     let r = exec.resume(pid);
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     let t = r?;
     drop(exec);
     d.wake_clock();
@@ -225,7 +226,7 @@ fn run_step(d: &Daemon, args: &StepArgs) -> Result<Value, OpError> {
             Some(pid) => exec.step_pid(pid, n),
             None => Ok(exec.step(n)),
         };
-        let events = d.publish(&mut exec);
+        let events = publish(d, &mut exec);
         exec.set_event_capacity(DEFAULT_EVENT_CAPACITY);
         (summary?, events, Map::new())
     };
@@ -278,12 +279,7 @@ fn source_pos_json(pos: Option<&(Option<String>, u32)>) -> Value {
 /// can no longer run, or after [`SOURCE_STEP_MAX`] instructions. Without a line table
 /// it steps `lines` instructions and says so in `warnings`. The extra `source` key
 /// tells where it started and ended and why it stopped.
-fn source_step(
-    d: &Daemon,
-    exec: &mut Executive,
-    pid: u32,
-    lines: u64,
-) -> Result<Stepped, OpError> {
+fn source_step(d: &Daemon, exec: &mut Executive, pid: u32, lines: u64) -> Result<Stepped, OpError> {
     let syms = d.dbg().symbols.get(pid).cloned();
     let line_at = |pc: u32| {
         syms.as_ref()?
@@ -296,7 +292,7 @@ fn source_step(
     // the table has no lines at all.
     if line_at(u32::MAX).is_none() {
         let r = exec.step_pid(pid, lines.clamp(1, SOURCE_STEP_MAX));
-        let events = d.publish(exec);
+        let events = publish(d, exec);
         let s = r.map_err(OpError::from)?;
         extra.insert(
             "warnings".into(),
@@ -330,7 +326,7 @@ fn source_step(
             }
             first = false;
             let r = exec.step_pid(pid, 1);
-            events.extend(d.publish(exec));
+            events.extend(publish(d, exec));
             let s = r.map_err(OpError::from)?;
             executed += s.executed;
             last = Some(s);
@@ -396,24 +392,13 @@ pub(crate) fn sched(ctx: &Ctx<'_>, op: SchedOp) -> Result<Outcome, ProtoError> {
             ctx.check_pid(pid)?;
             let mut exec = d.exec();
             let r = exec.sched(pid, quantum, priority);
-            d.publish(&mut exec);
+            publish(d, &mut exec);
             let t = r?;
             drop(exec);
             Ok(Reply::with("task", to_value(&VmTask::of(&t))).into())
         }
         SchedOp::Stats { limit } => {
-            let counters = d
-                .exec()
-                .tasks()
-                .iter()
-                .map(|t| {
-                    let c = SchedCounters {
-                        step: t.counters.step,
-                        rotate: t.counters.rotate,
-                    };
-                    (t.pid.to_string(), c)
-                })
-                .collect();
+            let counters = SchedCounters::by_pid(&d.exec().tasks());
             let stats = SchedStats {
                 counters,
                 trace: event_map::sched_trace_tail(d, limit),

@@ -8,75 +8,13 @@ use super::fields::req_pid;
 use crate::args::{self, Obj, display_value, field, op_of, parse_int};
 use crate::context::{Ctx, Outcome};
 use crate::debugger::symbols::SymbolStore;
+pub use crate::debugger::symbols::{SymOp, SymbolKind, SymbolsArgs};
 use crate::error::{OpError, OpResult, ProtoError};
 use crate::reply::Reply;
 use crate::state::Daemon;
 
 /// Largest `symbols` page.
 pub const SYMBOLS_MAX_LIMIT: u32 = 256;
-
-/// `symbols` type filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SymbolKind {
-    /// Everything.
-    #[default]
-    All,
-    /// `type == "function"`.
-    Functions,
-    /// Every other type.
-    Variables,
-}
-
-impl SymbolKind {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SymbolKind::All => "all",
-            SymbolKind::Functions => "functions",
-            SymbolKind::Variables => "variables",
-        }
-    }
-}
-
-/// `symbols` arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SymbolsArgs {
-    /// Task.
-    pub pid: u32,
-    /// Type filter.
-    pub kind: SymbolKind,
-    /// Entries to skip.
-    pub offset: u32,
-    /// Page size 1..=256; `None` = all.
-    pub limit: Option<u32>,
-}
-
-/// `sym` operations.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SymOp {
-    /// `info`: load status.
-    Info,
-    /// `load`/`set`: load a `.sym` file.
-    Load {
-        /// Host path.
-        path: String,
-    },
-    /// `lookup_name`/`lookup`/`name`.
-    LookupName {
-        /// Symbol name.
-        name: String,
-    },
-    /// `lookup_addr`/`addr`: nearest symbol at or below.
-    LookupAddr {
-        /// Address.
-        address: u32,
-    },
-    /// `lookup_line`/`line`.
-    LookupLine {
-        /// Address.
-        address: u32,
-    },
-}
 
 pub(crate) fn parse_symbols(op: Option<String>, obj: &Obj) -> Result<SymbolsArgs, ProtoError> {
     let op = op.unwrap_or_else(|| op_of(obj));

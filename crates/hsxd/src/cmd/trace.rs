@@ -12,6 +12,7 @@ use crate::args::{self, Obj, field, op_of, parse_int, parse_on_off, truthy, u32_
 use crate::context::{Ctx, Outcome};
 use crate::debug_state::DebugState;
 use crate::error::{OpError, OpResult, ProtoError};
+use crate::event_map::publish;
 use crate::reply::Reply;
 use crate::wire::event::{MemAccess, changed_reg_names, reg_bit};
 use crate::wire::to_value;
@@ -135,7 +136,7 @@ pub(crate) fn trace(ctx: &Ctx<'_>, op: TraceOp) -> Result<Outcome, ProtoError> {
     let v = ctx.heavy(|| {
         let mut exec = d.exec();
         let r = trace_op(&mut d.dbg(), &mut exec, &op);
-        d.publish(&mut exec);
+        publish(d, &mut exec);
         r
     })?;
     Ok(Reply::with("trace", v).into())

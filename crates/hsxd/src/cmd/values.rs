@@ -10,6 +10,7 @@ use super::fields::requires;
 use crate::args::{self, Obj, field, parse_f64, parse_int};
 use crate::context::{Ctx, Outcome};
 use crate::error::ProtoError;
+use crate::event_map::publish;
 use crate::reply::Reply;
 use crate::wire::to_value;
 use crate::wire::values::{
@@ -156,7 +157,7 @@ pub(crate) fn val_set(ctx: &Ctx<'_>, a: ValArgs) -> Result<Outcome, ProtoError> 
     let d = ctx.daemon();
     let mut exec = d.exec();
     let r = exec.val_set(a.oid, a.pid, a.value.unwrap_or(0.0));
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     drop(exec);
     let v = ValueResult::of(r.map(|res| res.bits).map_err(|e| e.code()), a.pid);
     Ok(Reply::with("value", to_value(&v)).into())
@@ -186,7 +187,7 @@ pub(crate) fn cmd_call(ctx: &Ctx<'_>, a: CallArgs) -> Result<Outcome, ProtoError
     let d = ctx.daemon();
     let mut exec = d.exec();
     let r = exec.cmd_call(a.oid, a.pid, a.async_call);
-    d.publish(&mut exec);
+    publish(d, &mut exec);
     drop(exec);
     let v = match r {
         Ok(result) => CallResult {

@@ -19,8 +19,27 @@ use hsx_vm::isa::{Instr, Opcode, sext12};
 use serde_json::{Map, Value, json};
 
 use super::{LinePos, SymbolHit};
-use crate::cmd::DisasmMode;
-use crate::cmd::regs::to_hex;
+use crate::hex::to_hex;
+
+/// `disasm` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DisasmMode {
+    /// Decode every time (`on-demand`, the default).
+    #[default]
+    OnDemand,
+    /// Serve from the per-(address, count) cache (`cached`).
+    Cached,
+}
+
+impl DisasmMode {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisasmMode::OnDemand => "on-demand",
+            DisasmMode::Cached => "cached",
+        }
+    }
+}
 
 /// Largest instruction count of one listing.
 pub const MAX_COUNT: u32 = 1024;

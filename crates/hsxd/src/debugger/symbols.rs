@@ -10,11 +10,73 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hsx_image::sym::{SymTable, SymbolKind};
+use hsx_image::sym::{SymTable, SymbolKind as SymType};
 use serde_json::{Map, Value, json};
 
 use super::{LinePos, SymbolEntry, SymbolHit};
-use crate::cmd::{SymOp, SymbolKind as ArgKind, SymbolsArgs};
+
+/// `symbols` type filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SymbolKind {
+    /// Everything.
+    #[default]
+    All,
+    /// `type == "function"`.
+    Functions,
+    /// Every other type.
+    Variables,
+}
+
+impl SymbolKind {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolKind::All => "all",
+            SymbolKind::Functions => "functions",
+            SymbolKind::Variables => "variables",
+        }
+    }
+}
+
+/// `symbols` arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymbolsArgs {
+    /// Task.
+    pub pid: u32,
+    /// Type filter.
+    pub kind: SymbolKind,
+    /// Entries to skip.
+    pub offset: u32,
+    /// Page size 1..=256; `None` = all.
+    pub limit: Option<u32>,
+}
+
+/// `sym` operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SymOp {
+    /// `info`: load status.
+    Info,
+    /// `load`/`set`: load a `.sym` file.
+    Load {
+        /// Host path.
+        path: String,
+    },
+    /// `lookup_name`/`lookup`/`name`.
+    LookupName {
+        /// Symbol name.
+        name: String,
+    },
+    /// `lookup_addr`/`addr`: nearest symbol at or below.
+    LookupAddr {
+        /// Address.
+        address: u32,
+    },
+    /// `lookup_line`/`line`.
+    LookupLine {
+        /// Address.
+        address: u32,
+    },
+}
 
 /// Largest `.sym` file read (a linker-written file for a full 64 KiB image is far smaller).
 pub const MAX_SYM_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -58,22 +120,22 @@ impl ListKind {
         }
     }
 
-    fn matches(self, kind: SymbolKind) -> bool {
+    fn matches(self, kind: SymType) -> bool {
         match self {
             ListKind::All => true,
-            ListKind::Functions => kind == SymbolKind::Function,
-            ListKind::Variables => kind != SymbolKind::Function,
-            ListKind::Labels => kind == SymbolKind::Label,
+            ListKind::Functions => kind == SymType::Function,
+            ListKind::Variables => kind != SymType::Function,
+            ListKind::Labels => kind == SymType::Label,
         }
     }
 }
 
-impl From<ArgKind> for ListKind {
-    fn from(k: ArgKind) -> Self {
+impl From<SymbolKind> for ListKind {
+    fn from(k: SymbolKind) -> Self {
         match k {
-            ArgKind::All => ListKind::All,
-            ArgKind::Functions => ListKind::Functions,
-            ArgKind::Variables => ListKind::Variables,
+            SymbolKind::All => ListKind::All,
+            SymbolKind::Functions => ListKind::Functions,
+            SymbolKind::Variables => ListKind::Variables,
         }
     }
 }
@@ -574,7 +636,7 @@ mod tests {
         assert_eq!(v["offset"], 4);
         let v = s.handle_symbols(&SymbolsArgs {
             pid: 1,
-            kind: ArgKind::Functions,
+            kind: SymbolKind::Functions,
             offset: 0,
             limit: None,
         });

@@ -53,6 +53,25 @@ impl Default for ClockStatus {
 }
 
 impl ClockStatus {
+    /// Stops the clock in `mode` (`stopped`, or `idle` when nothing is left to run).
+    pub fn stop(&mut self, mode: &'static str) {
+        self.state = "stopped";
+        self.running = false;
+        self.mode = mode;
+        self.throttled = false;
+        self.throttle_reason = None;
+    }
+
+    /// The mode of a running clock: `rate` when paced, else `active`.
+    pub fn run_mode(&self) -> &'static str {
+        if self.rate_hz > 0.0 { "rate" } else { "active" }
+    }
+
+    /// Instructions retired by the auto clock and manual steps together.
+    pub fn total_steps(&self) -> u64 {
+        self.auto_total_steps + self.manual_total_steps
+    }
+
     /// As JSON.
     pub fn to_json(&self) -> Value {
         super::to_value(self)

@@ -16,6 +16,22 @@ pub struct SchedCounters {
     pub rotate: u64,
 }
 
+impl SchedCounters {
+    /// Each task's counters, keyed by PID as the wire has them.
+    pub fn by_pid(tasks: &[hsx_exec::TaskInfo]) -> BTreeMap<String, SchedCounters> {
+        tasks
+            .iter()
+            .map(|t| {
+                let c = SchedCounters {
+                    step: t.counters.step,
+                    rotate: t.counters.rotate,
+                };
+                (t.pid.to_string(), c)
+            })
+            .collect()
+    }
+}
+
 /// A task's mailbox counters, under the reference's names.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct MailboxCounters {

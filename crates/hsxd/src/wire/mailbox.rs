@@ -1,10 +1,16 @@
 //! Mailbox records (protocol.md §2.6): `mailbox_snapshot` descriptors and stats, `list`
-//! channels, `listen` messages and the `send` reply.
+//! channels, `listen` messages, the `send` reply, and the data of `mailbox_*` events (§4.5).
 
 use std::collections::BTreeMap;
 
-use hsx_exec::mailbox::{DescriptorInfo, MailboxStats, TapInfo};
+use hsx_exec::mailbox::{
+    DescriptorInfo, ExhaustedReason, MailboxEvent, MailboxStats, TapInfo, TargetKey, func,
+};
+use hsx_exec::status::mbx;
 use serde::Serialize;
+
+/// The host's PID (the reference opens host-side mailbox handles as PID 0).
+pub const HOST_PID: u32 = 0;
 
 /// A tap on a descriptor.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -226,4 +232,268 @@ pub struct Sent {
     pub descriptor: u32,
     /// Target string.
     pub target: String,
+}
+
+/// `mailbox_*` event data, one shape per kind.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[allow(missing_docs)]
+pub enum MailboxData {
+    /// `mailbox_send`, `mailbox_recv`.
+    Transfer {
+        descriptor: u32,
+        handle: u32,
+        length: u32,
+        flags: u16,
+        channel: u16,
+        src_pid: u32,
+    },
+    /// `mailbox_wait`.
+    Wait {
+        descriptor: u32,
+        handle: u32,
+        timeout: u16,
+        deadline: Option<u64>,
+    },
+    /// `mailbox_wake`.
+    Wake {
+        descriptor: u32,
+        handle: u32,
+        status: u16,
+        length: u32,
+        flags: u16,
+        channel: u16,
+        src_pid: u32,
+    },
+    /// `mailbox_timeout`.
+    Timeout {
+        descriptor: u32,
+        handle: u32,
+        status: u16,
+        length: u32,
+    },
+    /// `mailbox_overrun`.
+    Overrun {
+        pid: u32,
+        descriptor: u32,
+        dropped_seq: u64,
+        dropped_length: u32,
+        dropped_flags: u16,
+        channel: u16,
+        reason: &'static str,
+        queue_depth: u32,
+    },
+    /// `mailbox_backpressure`.
+    Backpressure {
+        descriptor: u32,
+        policy: &'static str,
+        capacity: u32,
+        bytes_used: u32,
+        requested: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tap_pid: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tap_handle: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// `mailbox_exhausted`, descriptor pool full: the refused descriptor by its parts.
+    PoolFull {
+        reason: &'static str,
+        pid: Option<u32>,
+        max_descriptors: u32,
+        target: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<u8>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owner: Option<Option<u32>>,
+    },
+    /// `mailbox_exhausted`, handle limit: raised when the task already holds `limit`.
+    HandleLimit {
+        reason: &'static str,
+        pid: Option<u32>,
+        handle_limit: u32,
+        handles: u32,
+    },
+    /// `mailbox_error`.
+    Error {
+        pid: u32,
+        #[serde(rename = "fn")]
+        fn_id: u8,
+        fn_name: &'static str,
+        status: u16,
+        error: &'static str,
+    },
+}
+
+impl MailboxData {
+    /// The data of `m`.
+    pub fn of(m: &MailboxEvent) -> Self {
+        match m {
+            MailboxEvent::Send {
+                pid: src_pid,
+                descriptor,
+                handle,
+                length,
+                flags,
+                channel,
+            }
+            | MailboxEvent::Recv {
+                descriptor,
+                handle,
+                length,
+                flags,
+                channel,
+                src_pid,
+                ..
+            } => Self::Transfer {
+                descriptor: *descriptor,
+                handle: *handle,
+                length: *length,
+                flags: *flags,
+                channel: *channel,
+                src_pid: *src_pid,
+            },
+            MailboxEvent::Wait {
+                descriptor,
+                handle,
+                timeout,
+                deadline_ms,
+                ..
+            } => Self::Wait {
+                descriptor: *descriptor,
+                handle: *handle,
+                timeout: *timeout,
+                deadline: *deadline_ms,
+            },
+            MailboxEvent::Wake {
+                descriptor,
+                handle,
+                status,
+                length,
+                flags,
+                channel,
+                src_pid,
+                ..
+            } => Self::Wake {
+                descriptor: *descriptor,
+                handle: *handle,
+                status: *status,
+                length: *length,
+                flags: *flags,
+                channel: *channel,
+                src_pid: *src_pid,
+            },
+            MailboxEvent::Timeout {
+                descriptor, handle, ..
+            } => Self::Timeout {
+                descriptor: *descriptor,
+                handle: *handle,
+                status: mbx::TIMEOUT,
+                length: 0,
+            },
+            MailboxEvent::Overrun {
+                pid,
+                descriptor,
+                dropped_seq,
+                dropped_length,
+                dropped_flags,
+                channel,
+                reason,
+                queue_depth,
+            } => Self::Overrun {
+                pid: *pid,
+                descriptor: *descriptor,
+                dropped_seq: *dropped_seq,
+                dropped_length: *dropped_length,
+                dropped_flags: *dropped_flags,
+                channel: *channel,
+                reason: reason.as_str(),
+                queue_depth: *queue_depth,
+            },
+            MailboxEvent::Backpressure {
+                descriptor,
+                policy,
+                capacity,
+                bytes_used,
+                requested,
+                tap,
+                limit,
+            } => Self::Backpressure {
+                descriptor: *descriptor,
+                policy: policy.as_str(),
+                capacity: *capacity,
+                bytes_used: *bytes_used,
+                requested: *requested,
+                tap_pid: tap.map(|t| t.0),
+                tap_handle: tap.map(|t| t.1),
+                limit: tap.map(|_| *limit),
+            },
+            MailboxEvent::Exhausted {
+                reason,
+                pid,
+                limit,
+                target,
+            } => match reason {
+                ExhaustedReason::DescriptorPoolFull => {
+                    let key = target
+                        .as_deref()
+                        .and_then(|t| TargetKey::parse(pid.unwrap_or(HOST_PID), t).ok());
+                    Self::PoolFull {
+                        reason: reason.as_str(),
+                        pid: *pid,
+                        max_descriptors: *limit,
+                        target: target.clone(),
+                        namespace: key.as_ref().map(|k| k.namespace.code()),
+                        name: key.as_ref().map(|k| k.name.to_string()),
+                        owner: key.as_ref().map(|k| k.owner),
+                    }
+                }
+                ExhaustedReason::HandleLimit => Self::HandleLimit {
+                    reason: reason.as_str(),
+                    pid: *pid,
+                    handle_limit: *limit,
+                    handles: *limit,
+                },
+            },
+            MailboxEvent::Error { pid, fn_id, status } => Self::Error {
+                pid: *pid,
+                fn_id: *fn_id,
+                fn_name: mailbox_fn_name(*fn_id),
+                status: *status,
+                error: mailbox_status_name(*status),
+            },
+        }
+    }
+}
+
+/// The SVC function name of a mailbox function number (module 5).
+fn mailbox_fn_name(fn_id: u8) -> &'static str {
+    match fn_id {
+        func::OPEN => "open",
+        func::BIND => "bind",
+        func::SEND => "send",
+        func::RECV => "recv",
+        func::PEEK => "peek",
+        func::TAP => "tap",
+        func::CLOSE => "close",
+        _ => "unknown",
+    }
+}
+
+/// The `HSX_MBX_STATUS_*` name of a mailbox status code, lower case.
+fn mailbox_status_name(status: u16) -> &'static str {
+    match status {
+        mbx::OK => "ok",
+        mbx::WOULDBLOCK => "would_block",
+        mbx::INVALID_HANDLE => "invalid_handle",
+        mbx::NO_DATA => "no_data",
+        mbx::MSG_TOO_LARGE => "msg_too_large",
+        mbx::NO_DESCRIPTOR => "no_descriptor",
+        mbx::TIMEOUT => "timeout",
+        mbx::INTERNAL_ERROR => "internal_error",
+        _ => "unknown_status",
+    }
 }

@@ -1,7 +1,8 @@
 //! Value and command records (protocol.md §2.6): `val.list`/`cmd.list` entries, the
-//! `val.get`/`val.set`/`cmd.call` results, and the registry `stats`.
+//! `val.get`/`val.set`/`cmd.call` results, the registry `stats`, and the data of
+//! `value_*`/`cmd_*` events (§4.5).
 
-use hsx_exec::values::{CommandInfo, PoolStats, ValueInfo, f16_to_f64};
+use hsx_exec::values::{CommandInfo, PoolStats, ValEvent, ValueInfo, f16_to_f64};
 use serde::Serialize;
 
 /// One `val.list` entry.
@@ -267,4 +268,165 @@ pub struct CommandStats {
     pub commands: Pool,
     /// The string pool.
     pub strings: Strings,
+}
+
+/// `value_*`/`cmd_*` event data: the OID also split into group and member id, values as
+/// f16 bits and as numbers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[allow(missing_docs)]
+pub enum ValueData {
+    /// `value_registered`.
+    ValueRegistered {
+        pid: u32,
+        owner_pid: u32,
+        caller_pid: u32,
+        oid: u16,
+        group_id: u16,
+        value_id: u16,
+        flags: u8,
+        auth_level: u8,
+        desc_head: u32,
+    },
+    /// `value_changed`.
+    ValueChanged {
+        pid: u32,
+        owner_pid: u32,
+        caller_pid: u32,
+        oid: u16,
+        group_id: u16,
+        value_id: u16,
+        old_f16: u16,
+        new_f16: u16,
+        old_value: f64,
+        new_value: f64,
+        flags: u8,
+        auth_level: u8,
+    },
+    /// `cmd_registered`.
+    CmdRegistered {
+        pid: u32,
+        owner_pid: u32,
+        caller_pid: u32,
+        oid: u16,
+        group_id: u16,
+        cmd_id: u16,
+        flags: u8,
+        auth_level: u8,
+        desc_head: u32,
+    },
+    /// `cmd_invoked`.
+    CmdInvoked {
+        caller_pid: u32,
+        owner_pid: u32,
+        oid: u16,
+        group_id: u16,
+        cmd_id: u16,
+        #[serde(rename = "async")]
+        is_async: bool,
+    },
+    /// `cmd_completed`.
+    CmdCompleted {
+        caller_pid: u32,
+        owner_pid: u32,
+        oid: u16,
+        group_id: u16,
+        cmd_id: u16,
+        status: u16,
+        result: Option<u32>,
+    },
+}
+
+impl ValueData {
+    /// The data of `v`.
+    pub fn of(v: &ValEvent) -> Self {
+        let split = |oid: u16| (oid >> 8, oid & 0xFF);
+        match *v {
+            ValEvent::ValueRegistered {
+                pid,
+                caller_pid,
+                oid,
+                flags,
+                auth_level,
+                desc_head,
+            } => Self::ValueRegistered {
+                pid,
+                owner_pid: pid,
+                caller_pid,
+                oid,
+                group_id: split(oid).0,
+                value_id: split(oid).1,
+                flags,
+                auth_level,
+                desc_head,
+            },
+            ValEvent::ValueChanged {
+                pid,
+                caller_pid,
+                oid,
+                old_f16,
+                new_f16,
+                flags,
+                auth_level,
+            } => Self::ValueChanged {
+                pid,
+                owner_pid: pid,
+                caller_pid,
+                oid,
+                group_id: split(oid).0,
+                value_id: split(oid).1,
+                old_f16,
+                new_f16,
+                old_value: f16_to_f64(old_f16),
+                new_value: f16_to_f64(new_f16),
+                flags,
+                auth_level,
+            },
+            ValEvent::CmdRegistered {
+                pid,
+                oid,
+                flags,
+                auth_level,
+                desc_head,
+            } => Self::CmdRegistered {
+                pid,
+                owner_pid: pid,
+                caller_pid: pid,
+                oid,
+                group_id: split(oid).0,
+                cmd_id: split(oid).1,
+                flags,
+                auth_level,
+                desc_head,
+            },
+            ValEvent::CmdInvoked {
+                caller_pid,
+                owner_pid,
+                oid,
+                is_async,
+            } => Self::CmdInvoked {
+                caller_pid,
+                owner_pid,
+                oid,
+                group_id: split(oid).0,
+                cmd_id: split(oid).1,
+                is_async,
+            },
+            ValEvent::CmdCompleted {
+                caller_pid,
+                owner_pid,
+                oid,
+                status,
+                result,
+            } => Self::CmdCompleted {
+                caller_pid,
+                owner_pid,
+                oid,
+                group_id: split(oid).0,
+                cmd_id: split(oid).1,
+                status,
+                result,
+            },
+        }
+    }
 }

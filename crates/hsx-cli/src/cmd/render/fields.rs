@@ -86,5 +86,5 @@ pub fn psw_flags(psw: u64) -> String {
 /// Decodes a hex string (whitespace allowed between byte pairs) with the daemon's own
 /// decoder, so the CLI accepts exactly what hsxd does. `None` when it is not hex.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    hsxd::cmd::regs::from_hex(s).ok()
+    hsxd::hex::from_hex(s).ok()
 }

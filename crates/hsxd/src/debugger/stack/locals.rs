@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 use super::frame::MEM_END;
 use super::local_error::LocalError;
 use super::location::{Storage, loose_int, parse_location};
-use crate::cmd::regs::to_hex;
 use crate::debugger::SymbolHit;
+use crate::hex::to_hex;
 
 /// Longest local-variable read.
 pub const MAX_LOCAL_READ: u32 = 0x1000;
