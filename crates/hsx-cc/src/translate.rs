@@ -1,0 +1,117 @@
+//! The translator's entry point: wasm bytes in, image and symbols out.
+
+use hsx_image::Image;
+use hsx_image::sym::{Function, SymFile};
+
+use crate::error::CcError;
+use crate::module::Module;
+use crate::prog::{GLOBALS_BASE, Layout, LayoutOptions, Prog};
+
+/// Header bit of the MiniVM ISA extension EXT1, which translated code uses.
+pub const ISA_EXT1: u32 = 1;
+/// Offset of the `isa_ext` word in a v2 header.
+const ISA_EXT_OFFSET: usize = 0x48;
+
+/// Translation options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// App name for the image header.
+    pub name: Option<String>,
+    /// Bytes of MiniVM stack.
+    pub vm_stack: u32,
+    /// Heap limit in bytes (`None`: all free memory).
+    pub heap: Option<u32>,
+    /// Clear the allow-multiple-instances flag.
+    pub single_instance: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            name: None,
+            vm_stack: 16 * 1024,
+            heap: None,
+            single_instance: false,
+        }
+    }
+}
+
+/// What the translator produced.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The `.hxe` image bytes.
+    pub image: Vec<u8>,
+    /// Symbols (functions; lines when the module had DWARF).
+    pub sym: SymFile,
+    /// Code bytes.
+    pub code_len: usize,
+    /// Rodata bytes.
+    pub ro_len: usize,
+    /// The memory layout.
+    pub layout: Layout,
+    /// (code address, wasm code offset) pairs, for line tables.
+    pub pcmap: Vec<(u32, usize)>,
+}
+
+/// Translate a linked wasm module.
+pub fn translate(wasm: &[u8], opts: &Options) -> Result<Output, CcError> {
+    let m = Module::parse(wasm)?;
+    let mut p = Prog::new(
+        &m,
+        LayoutOptions {
+            vm_stack: opts.vm_stack,
+            heap: opts.heap,
+        },
+    )?;
+    p.build()?;
+    let layout = p.layout;
+    let spans = std::mem::take(&mut p.spans);
+    let pcmap = std::mem::take(&mut p.pcmap);
+    let globals: Vec<(u32, u64, u32)> = (0..m.globals.len() as u32)
+        .filter(|g| m.globals[*g as usize].mutable)
+        .filter_map(|g| {
+            let gl = m.globals[g as usize];
+            p.global_addr(g).ok().map(|a| (a, gl.init, gl.ty.words()))
+        })
+        .collect();
+    let code = std::mem::take(&mut p.code).finish()?;
+    let mut rodata = vec![0u8; (layout.data_end - GLOBALS_BASE) as usize];
+    for (addr, init, words) in globals {
+        let at = (addr - GLOBALS_BASE) as usize;
+        let bytes = init.to_le_bytes();
+        rodata[at..at + 4 * words as usize].copy_from_slice(&bytes[..4 * words as usize]);
+    }
+    for &(at, bytes) in &m.data {
+        let off = (at - GLOBALS_BASE) as usize;
+        rodata[off..off + bytes.len()].copy_from_slice(bytes);
+    }
+    let code_len = code.len();
+    let ro_len = rodata.len();
+    let mut img = Image::new(code, rodata, 0);
+    img.app_name = opts.name.clone();
+    if opts.single_instance {
+        img.flags &= !hsx_image::FLAG_ALLOW_MULTIPLE;
+    }
+    let mut bytes = img.to_v2_bytes();
+    // The isa_ext word is outside the CRC (vm.md §4.4), so it can be set afterwards.
+    bytes[ISA_EXT_OFFSET..ISA_EXT_OFFSET + 4].copy_from_slice(&ISA_EXT1.to_be_bytes());
+    let mut sym = SymFile::from_json_str("{}").map_err(|e| CcError::Internal(e.to_string()))?;
+    for s in &spans {
+        sym.symbols.functions.push(Function {
+            name: s.name.clone(),
+            linkage_name: None,
+            address: s.start,
+            size: s.end - s.start,
+            file: None,
+            line: None,
+        });
+    }
+    Ok(Output {
+        image: bytes,
+        sym,
+        code_len,
+        ro_len,
+        layout,
+        pcmap,
+    })
+}
