@@ -8,7 +8,7 @@ use hsx_image::sym::SymFile;
 use hsx_image::{
     CRC_OFFSET, FLAG_ALLOW_MULTIPLE, Image, LoadError, MailboxEntry, RODATA_BASE, VERSION_V2,
 };
-use hsx_vm::isa::{Form, Instr, Opcode};
+use hsx_vm::isa::{Form, Instr, Opcode, rel_target};
 use serde_json::{Map, Value};
 
 use crate::diag::DisasmError;
@@ -104,6 +104,12 @@ fn canonical(i: &Instr) -> u32 {
         Form::Pop => Instr::new(i.op, i.rd, 0, 0, 0),
         Form::RdImm32 => Instr::new(i.op, i.rd, 0, 0, 0),
         Form::Brk => Instr::new(i.op, 0, 0, 0, i32::from(i.imm_raw & 0xFF)),
+        Form::RdRaImm => Instr::new(i.op, i.rd, i.rs1, 0, imm),
+        // Condition and offset fill every bit (a condition-15 word does not decode).
+        Form::Branch | Form::CallLong => *i,
+        Form::JumpReg => Instr::new(i.op, 0, i.rs1, 0, 0),
+        Form::SetCond => Instr::new(i.op, i.rd, 0, 0, i32::from(i.imm_raw & 0xF)),
+        Form::StackAdj => Instr::new(i.op, 0, 0, 0, imm),
     };
     c.encode()
 }
@@ -225,7 +231,7 @@ impl<'a> Disasm<'a> {
 
     /// A branch target that re-assembles to the same word when written as a label.
     fn branch_target(&self, pc: u32) -> Option<u32> {
-        let ins = Instr::decode(self.word(pc)?).ok()?;
+        let ins = self.decode(self.word(pc)?).ok()?;
         if canonical(&ins) != ins.encode() {
             return None;
         }
@@ -235,8 +241,15 @@ impl<'a> Disasm<'a> {
                 let t = i64::from(pc) + i64::from(ins.imm()) * 4;
                 u32::try_from(t).ok()
             }
+            Form::Branch | Form::CallLong => Some(rel_target(pc, ins.word_offset())),
             _ => None,
         }
+    }
+
+    /// Decode as the VM executes this image: extension opcodes the header does not declare
+    /// are illegal words.
+    fn decode(&self, word: u32) -> Result<Instr, hsx_vm::isa::IllegalOpcode> {
+        Instr::decode_ext(word, self.img.isa_ext)
     }
 
     fn label_at(&self, addr: u32) -> Option<&str> {
@@ -302,6 +315,14 @@ impl<'a> Disasm<'a> {
             img.bss_size,
             img.req_caps
         );
+        if img.isa_ext != 0 {
+            let names = if img.isa_ext == hsx_image::ISA_EXT1 {
+                " (EXT1)"
+            } else {
+                ""
+            };
+            let _ = writeln!(o, "; isa_ext:   0x{:X}{names}", img.isa_ext);
+        }
         if crc_ok {
             let _ = writeln!(o, "; crc32:     0x{:08X} (ok)", img.crc32);
         } else {
@@ -340,6 +361,9 @@ impl<'a> Disasm<'a> {
         }
         if img.req_caps != 0 {
             let _ = writeln!(o, ".req_caps 0x{:04X}", img.req_caps & 0xFFFF);
+        }
+        if img.isa_ext != 0 {
+            let _ = writeln!(o, ".isa_ext 0x{:X}", img.isa_ext);
         }
         for v in &m.values {
             let mut j = Map::new();
@@ -439,7 +463,7 @@ impl<'a> Disasm<'a> {
                     String::new()
                 }
             };
-            match Instr::decode(word) {
+            match self.decode(word) {
                 Err(e) => {
                     let c = format!("{} ({e})", addr(""));
                     self.line(&format!(".word 0x{word:08X}"), c.trim());
@@ -477,7 +501,7 @@ impl<'a> Disasm<'a> {
                         continue;
                     }
                     let (code, note) = match self.branch_target(pc).and_then(|t| self.label_at(t)) {
-                        Some(l) => (format!("{} {l}", ins.op.mnemonic()), String::new()),
+                        Some(l) => (format!("{} {l}", ins.mnemonic()), String::new()),
                         None => (code, note),
                     };
                     let mut c = addr("");

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use hsx_vm::isa::sext12;
+use hsx_vm::isa::{
+    BCC_MAX_WORDS, BCC_MIN_WORDS, CALLL_MAX_WORDS, CALLL_MIN_WORDS, sext12, word_offset,
+};
 
 use crate::meta::{CmdSpec, HandlerSpec, MailboxSpec, ValueSpec};
 use crate::object::{Object, RODATA_BASE, RelocType, SECTION_LIMIT, Section, SymKind};
@@ -40,6 +42,8 @@ pub(crate) struct Linked {
     /// Names of symbols used as CALL targets (resolved addresses).
     pub call_targets: Vec<u32>,
     pub warnings: Vec<String>,
+    /// ISA extension bits of all objects, ORed.
+    pub isa_ext: u32,
 }
 
 type Errs = Vec<(Loc, String)>;
@@ -281,6 +285,33 @@ pub(crate) fn link(objects: &mut [Object], sources: &Sources) -> Result<Linked, 
                     call_targets.push(value);
                     patch12(&mut o.code, at, words as u32);
                 }
+                RelocType::Branch | RelocType::CallLong => {
+                    let pc = code_base + r.at * 4;
+                    let (mn, lo, hi, mask) = if r.ty == RelocType::Branch {
+                        ("branch", BCC_MIN_WORDS, BCC_MAX_WORDS, 0xF_FFFFu32)
+                    } else {
+                        ("CALLL", CALLL_MIN_WORDS, CALLL_MAX_WORDS, 0xFF_FFFF)
+                    };
+                    let Some(words) = word_offset(pc, value) else {
+                        errs.push((r.sym.loc, format!("{mn} target `{shown}` = {value:#06X} is not word-aligned relative to the instruction at {pc:#06X}")));
+                        continue;
+                    };
+                    if !(i64::from(lo)..=i64::from(hi)).contains(&words) {
+                        errs.push((
+                            r.sym.loc,
+                            format!(
+                                "{mn} target `{shown}` at {value:#06X} is {words} words from the instruction at {pc:#06X}; it reaches {lo}..+{hi} words"
+                            ),
+                        ));
+                        continue;
+                    }
+                    if r.ty == RelocType::CallLong {
+                        call_targets.push(value);
+                    }
+                    if let Some(w) = o.code.get_mut(at) {
+                        *w = (*w & !mask) | (words as u32 & mask);
+                    }
+                }
                 RelocType::Imm32 => {
                     if let Some(w) = o.code.get_mut(at) {
                         *w = value;
@@ -421,6 +452,7 @@ pub(crate) fn link(objects: &mut [Object], sources: &Sources) -> Result<Linked, 
         bases,
         call_targets,
         warnings,
+        isa_ext: objects.iter().fold(0, |bits, o| bits | o.isa_ext),
     })
 }
 

@@ -63,6 +63,10 @@ pub(crate) enum RelocType {
     Jump,
     /// `CALL sym` (signed PC-relative word offset).
     Call,
+    /// EXT1 `B<cc> sym` (signed 20-bit PC-relative word offset).
+    Branch,
+    /// EXT1 `CALLL sym` (signed 24-bit PC-relative word offset).
+    CallLong,
     /// `LDI32 Rd, sym` (second word).
     Imm32,
     DataWord,
@@ -108,6 +112,8 @@ pub(crate) struct Object {
     pub app_name: Option<(String, Loc)>,
     pub single_instance: bool,
     pub req_caps: Option<(u16, Loc)>,
+    /// ISA extension bits the code uses (`.hxo` `isa_ext`; the linker ORs them).
+    pub isa_ext: u32,
 }
 
 impl Object {

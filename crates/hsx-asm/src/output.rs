@@ -45,11 +45,18 @@ pub(crate) fn build_image(linked: &Linked, p: &ImageParams) -> Result<(Image, Ve
     img.req_caps = u32::from(p.req_caps);
     let has_meta =
         !(linked.values.is_empty() && linked.commands.is_empty() && linked.mailboxes.is_empty());
+    img.isa_ext = linked.isa_ext;
     if p.v1 {
         if has_meta {
             return Err(
                 "metadata (.value/.cmd/.mailbox) needs a v2 image; v1 cannot carry it".into(),
             );
+        }
+        if linked.isa_ext != 0 {
+            return Err(format!(
+                "the program uses MiniVM ISA extension bits {:#X} (EXT1 instructions or .isa_ext), which need a v2 image; v1 cannot declare them",
+                linked.isa_ext
+            ));
         }
         img.version = hsx_image::VERSION_V1;
         img.flags = 0;

@@ -160,19 +160,31 @@ fn listing_without_word_comments_still_round_trips() {
     assert_eq!(again.hxe_bytes, out.hxe_bytes);
 }
 
+/// Arbitrary words, and words with an EXT1 opcode byte (0x18, 0x19, 0x26..0x2B).
+fn any_word() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        3 => any::<u32>(),
+        1 => (prop::sample::select(vec![0x18u32, 0x19, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2B]),
+              0u32..0x100_0000)
+            .prop_map(|(op, rest)| (op << 24) | rest),
+    ]
+}
+
 fn any_image() -> impl Strategy<Value = Vec<u8>> {
     (
-        prop::collection::vec(any::<u32>(), 1..40),
+        prop::collection::vec(any_word(), 1..40),
         prop::collection::vec(any::<u8>(), 0..80),
         any::<bool>(),
         0u16..4,
+        prop_oneof![Just(0u32), Just(hsx_image::ISA_EXT1)],
     )
-        .prop_map(|(words, rodata, multi, caps)| {
+        .prop_map(|(words, rodata, multi, caps, isa_ext)| {
             let mut img = Image::new(Vec::new(), rodata, 0);
             img.set_code_words(&words);
             img.app_name = Some("p".into());
             img.set_allow_multiple_instances(multi);
             img.req_caps = u32::from(caps);
+            img.isa_ext = isa_ext;
             img.to_v2_bytes()
         })
 }

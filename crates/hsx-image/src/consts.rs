@@ -22,10 +22,18 @@ pub const APP_NAME_MAX_LEN: usize = 31;
 pub const META_OFFSET_OFFSET: usize = 0x40;
 /// File offset of the v2 `meta_count` field.
 pub const META_COUNT_OFFSET: usize = 0x44;
-/// File offset of the 24 reserved v2 header bytes.
-pub const RESERVED_OFFSET: usize = 0x48;
-/// Size of the reserved v2 header area.
-pub const RESERVED_LEN: usize = 24;
+/// File offset of the v2 `isa_ext` field (u32 big-endian, the first 4 of the bytes the
+/// reference reserves): MiniVM ISA extensions the code needs.
+pub const ISA_EXT_OFFSET: usize = 0x48;
+/// File offset of the v2 header bytes that stay reserved (must be zero).
+pub const RESERVED_OFFSET: usize = 0x4C;
+/// Size of the reserved v2 header area after `isa_ext`.
+pub const RESERVED_LEN: usize = 20;
+
+/// `isa_ext` bit 0: the code uses ISA extension EXT1 (`hsx_vm::ISA_EXT1`).
+pub const ISA_EXT1: u32 = 0x1;
+/// Every `isa_ext` bit this crate knows; [`crate::Image::parse`] refuses images with others.
+pub const ISA_EXT_KNOWN: u32 = ISA_EXT1;
 
 /// Header flag bit 0: a manifest is present (parsed into a flag only; no manifest parser exists).
 pub const FLAG_MANIFEST_PRESENT: u16 = 0x0001;

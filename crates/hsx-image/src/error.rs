@@ -24,9 +24,18 @@ pub enum LoadError {
         /// File length in bytes.
         len: usize,
     },
-    /// One of the 24 reserved bytes at 0x48 is non-zero.
+    /// One of the 20 reserved bytes at 0x4C is non-zero.
     #[error("Reserved HXE header bytes must be zero")]
     ReservedNotZero,
+    /// The v2 `isa_ext` field (0x48) declares ISA extension bits that are not implemented.
+    /// (The reference has no such field and reports [`LoadError::ReservedNotZero`].)
+    #[error(
+        "image needs MiniVM ISA extension bits 0x{bits:X}, which this executive does not implement"
+    )]
+    UnsupportedIsaExt {
+        /// The declared bits that are not implemented.
+        bits: u32,
+    },
     /// The app name (up to its first NUL) contains a byte ≥ 0x80.
     #[error("HXE app_name must be ASCII")]
     AppNameNotAscii,

@@ -32,6 +32,9 @@ pub struct Image {
     pub app_name: Option<String>,
     /// v2 metadata (empty for v1).
     pub metadata: Metadata,
+    /// MiniVM ISA extensions the code needs (v2 header 0x48, [`ISA_EXT1`]; always 0 for
+    /// v1, which cannot carry it). The executive enables exactly these for the task.
+    pub isa_ext: u32,
 }
 
 /// The CRC-32 of an image as `vm.md` §4.4 defines it: header bytes `0x00..0x1C` followed by
@@ -86,6 +89,7 @@ impl Image {
             crc32: 0,
             app_name: None,
             metadata: Metadata::default(),
+            isa_ext: 0,
         }
     }
 
@@ -107,6 +111,7 @@ impl Image {
         let mut header_len = HEADER_V1_LEN;
         let mut app_name = None;
         let (mut meta_offset, mut meta_count) = (0u32, 0u32);
+        let mut isa_ext = 0;
         if version == VERSION_V2 {
             if bytes.len() < HEADER_V2_LEN {
                 return Err(LoadError::V2HeaderTruncated { len: bytes.len() });
@@ -116,6 +121,13 @@ impl Image {
                 .unwrap_or_default();
             if reserved.iter().any(|&b| b != 0) {
                 return Err(LoadError::ReservedNotZero);
+            }
+            // Where the reference rejects any non-zero reserved byte, the first four carry
+            // the extensions the code needs; unknown ones are refused with their own error.
+            isa_ext = be32(bytes, ISA_EXT_OFFSET);
+            let unknown = isa_ext & !ISA_EXT_KNOWN;
+            if unknown != 0 {
+                return Err(LoadError::UnsupportedIsaExt { bits: unknown });
             }
             let field = bytes
                 .get(APP_NAME_OFFSET..APP_NAME_OFFSET + APP_NAME_FIELD_LEN)
@@ -195,6 +207,7 @@ impl Image {
             crc32: stored_crc,
             app_name,
             metadata,
+            isa_ext,
         })
     }
 
@@ -262,8 +275,10 @@ impl Image {
         }
     }
 
-    /// A v1 image as `asm.write_hxe` writes it: 32-byte header, code, rodata. App name and
-    /// metadata are dropped; flags, BSS size and capabilities are written as stored.
+    /// A v1 image as `asm.write_hxe` writes it: 32-byte header, code, rodata. App name,
+    /// metadata and `isa_ext` are dropped (v1 has no field for them: writers must refuse
+    /// v1 output for code that needs an extension); flags, BSS size and capabilities are
+    /// written as stored.
     pub fn to_v1_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER_V1_LEN + self.code.len() + self.rodata.len());
         out.extend_from_slice(&self.common_header(VERSION_V1));
@@ -275,6 +290,7 @@ impl Image {
 
     /// A v2 image in the linker's layout: header | code | rodata | section table | value,
     /// command and mailbox payloads (then any kept raw sections), no padding, CRC computed.
+    /// `isa_ext` goes to 0x48; with `isa_ext == 0` the bytes are the reference linker's.
     ///
     /// Value and command records are written sorted by `(group, id)` with interned string
     /// tables; mailboxes are written in list order as compact key-sorted JSON. Flags, BSS size
@@ -290,6 +306,7 @@ impl Image {
         let meta_offset = if sections.is_empty() { 0 } else { table_offset };
         out.extend_from_slice(&len_u32(meta_offset).to_be_bytes());
         out.extend_from_slice(&len_u32(sections.len()).to_be_bytes());
+        out.extend_from_slice(&self.isa_ext.to_be_bytes());
         out.extend_from_slice(&[0u8; RESERVED_LEN]);
         out.extend_from_slice(&self.code);
         out.extend_from_slice(&self.rodata);

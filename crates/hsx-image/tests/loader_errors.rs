@@ -293,8 +293,13 @@ fn metadata_section_out_of_bounds() {
 fn v2_checks_come_before_magic_and_version() {
     let mut b = tiny_v2();
     put32(&mut b, 0, 0);
+    b[0x4C] = 1;
+    assert_eq!(err(&b), LoadError::ReservedNotZero);
+    // Reserved bytes first, then the extension bits, both before magic and version.
     b[0x48] = 1;
     assert_eq!(err(&b), LoadError::ReservedNotZero);
+    b[0x4C] = 0;
+    assert_eq!(err(&b), LoadError::UnsupportedIsaExt { bits: 0x0100_0000 });
 }
 
 #[test]

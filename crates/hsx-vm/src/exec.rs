@@ -4,6 +4,7 @@
 
 use crate::code::CodeView;
 use crate::fp16;
+use crate::isa::{ISA_EXT1, eval_cond};
 use crate::mem::{MEM_SIZE, Memory};
 use crate::reg::{FLAG_C, FLAG_N, FLAG_V, FLAG_Z, Reg};
 use crate::result::{Fault, StepResult};
@@ -16,6 +17,8 @@ pub(crate) struct Cpu {
     pub pc: u32,
     pub sp: u32,
     pub stack_limit: u32,
+    /// ISA extension bits; read once per `run`.
+    pub isa_ext: u32,
     pub depth: u32,
     pub psw: u8,
 }
@@ -53,10 +56,13 @@ pub(crate) fn run<V: CodeView, M: Memory, const TRACE: bool>(
         pc: pc_slot,
         sp: sp_slot,
         stack_limit,
+        isa_ext,
         depth,
         psw: psw_slot,
     } = cpu;
     let limit = *stack_limit;
+    // Tested only inside the EXT1 arms, so base opcodes pay nothing for the extension.
+    let ext1 = *isa_ext & ISA_EXT1 != 0;
     let mut pc = *pc_slot;
     let mut sp = *sp_slot;
     // The flags live in four locals inside the loop (cheap to set from host flags, cheap
@@ -175,6 +181,38 @@ pub(crate) fn run<V: CodeView, M: Memory, const TRACE: bool>(
                 None
             }};
         }
+        macro_rules! illegal {
+            () => {{
+                let at = pc;
+                pc = pc.wrapping_add(4);
+                Some((
+                    StepResult::Fault {
+                        code: Fault::IllegalOpcode,
+                        pc: at,
+                    },
+                    true,
+                ))
+            }};
+        }
+        // CALL, CALLR, CALLL: push the return address, depth + 1, R15 = sp, jump.
+        macro_rules! call {
+            ($target:expr) => {{
+                let target: u32 = $target;
+                match push_sp(sp, limit) {
+                    None => fault!(Fault::StackOverflow),
+                    Some(new) => match mem.store32(new, pc.wrapping_add(4)) {
+                        Err(_) => fault!(Fault::MemFault),
+                        Ok(()) => {
+                            sp = new;
+                            regs[15] = new;
+                            *depth = depth.wrapping_add(1);
+                            pc = target;
+                            None
+                        }
+                    },
+                }
+            }};
+        }
         macro_rules! half {
             ($f:expr) => {{
                 let h: u16 = $f;
@@ -275,20 +313,7 @@ pub(crate) fn run<V: CodeView, M: Memory, const TRACE: bool>(
             0x24 => {
                 let rs1 = (w >> 16) & 15;
                 let base = if rs1 != 0 { a!() } else { pc };
-                let target = base.wrapping_add(imm!() << 2) & 0xFFFF;
-                match push_sp(sp, limit) {
-                    None => fault!(Fault::StackOverflow),
-                    Some(new) => match mem.store32(new, pc.wrapping_add(4)) {
-                        Err(_) => fault!(Fault::MemFault),
-                        Ok(()) => {
-                            sp = new;
-                            regs[15] = new;
-                            *depth = depth.wrapping_add(1);
-                            pc = target;
-                            None
-                        }
-                    },
-                }
+                call!(base.wrapping_add(imm!() << 2) & 0xFFFF)
             }
             0x25 => {
                 if *depth == 0 {
@@ -426,11 +451,69 @@ pub(crate) fn run<V: CodeView, M: Memory, const TRACE: bool>(
                     true,
                 ))
             }
+            // ---- EXT1 (isa::ext1); illegal unless the task declares it. ----
+            0x18 if ext1 => match a!().checked_div(b!()) {
+                None => fault!(Fault::DivZero),
+                Some(r) => {
+                    regs[rd] = r;
+                    (z, c, n, v) = (r == 0, false, (r as i32) < 0, false);
+                    pc = pc.wrapping_add(4);
+                    None
+                }
+            },
+            0x19 if ext1 => {
+                regs[rd] = a!().wrapping_add(imm!());
+                pc = pc.wrapping_add(4);
+                None
+            }
+            0x26 if ext1 => match eval_cond(w >> 20, z, c, n, v) {
+                None => illegal!(),
+                Some(true) => {
+                    // sext20(offset) × 4, as one shift pair: bits 19..0 → 31..12 → ×4.
+                    pc = pc.wrapping_add((((w << 12) as i32) >> 10) as u32);
+                    None
+                }
+                Some(false) => {
+                    pc = pc.wrapping_add(4);
+                    None
+                }
+            },
+            0x27 if ext1 => {
+                pc = a!();
+                None
+            }
+            // The target is read before the push updates R15 (`CALLR R15`).
+            0x28 if ext1 => call!(a!()),
+            0x29 if ext1 => call!(pc.wrapping_add((((w << 8) as i32) >> 6) as u32)),
+            0x2A if ext1 => match eval_cond(w, z, c, n, v) {
+                None => illegal!(),
+                Some(t) => {
+                    regs[rd] = u32::from(t);
+                    pc = pc.wrapping_add(4);
+                    None
+                }
+            },
+            0x2B if ext1 => {
+                let words = ((w << 20) as i32) >> 20;
+                let new = i64::from(sp) + i64::from(words) * 4;
+                // Negative: the rule of that many PUSHes; positive: of POPs.
+                if words < 0 && (sp > MEM_SIZE as u32 || new < i64::from(limit)) {
+                    fault!(Fault::StackOverflow)
+                } else if words > 0 && new > MEM_SIZE as i64 {
+                    fault!(Fault::StackUnderflow)
+                } else {
+                    sp = new as u32;
+                    regs[15] = sp;
+                    pc = pc.wrapping_add(4);
+                    None
+                }
+            }
+            0x18 | 0x19 | 0x26..=0x2B => illegal!(),
             0x00
             | 0x05
             | 0x0A..=0x0F
-            | 0x18..=0x1F
-            | 0x26..=0x2F
+            | 0x1A..=0x1F
+            | 0x2C..=0x2F
             | 0x36..=0x3F
             | 0x42..=0x4F
             | 0x56..=0x5F
@@ -438,15 +521,7 @@ pub(crate) fn run<V: CodeView, M: Memory, const TRACE: bool>(
             | 0x80..=0xFF => {
                 // Every unassigned value is listed (no `_`): giving one of them a meaning
                 // makes this arm overlap the new one, which the compiler reports.
-                let at = pc;
-                pc = pc.wrapping_add(4);
-                Some((
-                    StepResult::Fault {
-                        code: Fault::IllegalOpcode,
-                        pc: at,
-                    },
-                    true,
-                ))
+                illegal!()
             }
         };
 

@@ -2,9 +2,20 @@
 //! text form used by disassemblers (`vm.md` §1.1-§1.3, §1.8).
 //!
 //! This table is the single source of truth for every crate that handles instruction words
-//! (VM, assembler, disassembler, debugger).
+//! (VM, assembler, disassembler, debugger). It includes the opcodes of ISA extensions
+//! ([`Opcode::isa_ext`] says which; [`ext1`] describes EXT1): [`Instr::decode`] accepts them,
+//! [`Instr::decode_ext`] only when the image declares the extension, which is what the VM
+//! executes.
 
 use core::fmt;
+
+pub mod ext1;
+pub use ext1::{
+    BCC_MAX_WORDS, BCC_MIN_WORDS, CALLL_MAX_WORDS, CALLL_MIN_WORDS, Cond, ISA_EXT_SUPPORTED,
+    ISA_EXT1, bcc_cond, bcc_offset, calll_offset, encode_addi, encode_adjsp, encode_bcc,
+    encode_calll, encode_callr, encode_divu, encode_jr, encode_setcc, eval_cond, rel_target,
+    sext20, sext24, word_offset,
+};
 
 /// How an instruction's operands are written in MVASM, and therefore which fields it uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +48,18 @@ pub enum Form {
     RdImm32,
     /// `BRK [code]` (code = low 8 bits of `imm_raw`).
     Brk,
+    /// EXT1 `ADDI Rd, Ra, imm12` (rd, rs1, signed imm).
+    RdRaImm,
+    /// EXT1 `B<cc> target` (cond in bits 23..20, signed 20-bit word offset in bits 19..0).
+    Branch,
+    /// EXT1 `CALLL target` (signed 24-bit word offset in bits 23..0).
+    CallLong,
+    /// EXT1 `JR Rs` / `CALLR Rs` (rs1).
+    JumpReg,
+    /// EXT1 `SET<cc> Rd` (rd, cond in imm bits 3..0).
+    SetCond,
+    /// EXT1 `ADJSP imm12` (signed word count in imm).
+    StackAdj,
 }
 
 macro_rules! opcodes {
@@ -64,7 +87,8 @@ macro_rules! opcodes {
                 }
             }
 
-            /// Upper-case mnemonic as written in MVASM.
+            /// Upper-case mnemonic as written in MVASM. For the conditional EXT1 opcodes
+            /// this is the stem (`B`, `SET`); [`Instr::mnemonic`] adds the condition.
             pub const fn mnemonic(self) -> &'static str {
                 match self {
                     $(Opcode::$name => $mn,)*
@@ -98,12 +122,20 @@ opcodes! {
     Or = 0x15, "OR", RdRaRb;
     Xor = 0x16, "XOR", RdRaRb;
     Not = 0x17, "NOT", RdRs;
+    Divu = 0x18, "DIVU", RdRaRb; // EXT1
+    Addi = 0x19, "ADDI", RdRaImm; // EXT1
     Cmp = 0x20, "CMP", RaRb;
     Jmp = 0x21, "JMP", Jump;
     Jz = 0x22, "JZ", Jump;
     Jnz = 0x23, "JNZ", Jump;
     Call = 0x24, "CALL", Call;
     Ret = 0x25, "RET", None;
+    Bcc = 0x26, "B", Branch; // EXT1
+    Jr = 0x27, "JR", JumpReg; // EXT1
+    Callr = 0x28, "CALLR", JumpReg; // EXT1
+    Calll = 0x29, "CALLL", CallLong; // EXT1
+    Setcc = 0x2A, "SET", SetCond; // EXT1
+    Adjsp = 0x2B, "ADJSP", StackAdj; // EXT1
     Svc = 0x30, "SVC", Svc;
     Lsl = 0x31, "LSL", RdRaRb;
     Lsr = 0x32, "LSR", RdRaRb;
@@ -123,12 +155,32 @@ opcodes! {
 }
 
 impl Opcode {
-    /// Look up a mnemonic, case-insensitively.
+    /// Look up a mnemonic, case-insensitively. Conditional EXT1 mnemonics (`B`, `BAL`,
+    /// `BEQ`…, `SETEQ`…) map to [`Opcode::Bcc`] / [`Opcode::Setcc`]; see
+    /// [`lookup_mnemonic`] for the condition.
     pub fn from_mnemonic(s: &str) -> Option<Opcode> {
-        ALL_OPCODES
-            .iter()
-            .copied()
-            .find(|op| op.mnemonic().eq_ignore_ascii_case(s))
+        lookup_mnemonic(s).map(|(op, _)| op)
+    }
+
+    /// The `isa_ext` bits an image must declare for this opcode to execute (0 = base ISA).
+    pub const fn isa_ext(self) -> u32 {
+        match self {
+            Opcode::Divu
+            | Opcode::Addi
+            | Opcode::Bcc
+            | Opcode::Jr
+            | Opcode::Callr
+            | Opcode::Calll
+            | Opcode::Setcc
+            | Opcode::Adjsp => ISA_EXT1,
+            _ => 0,
+        }
+    }
+
+    /// Whether this opcode is a subroutine call (pushes a return address): CALL, CALLR,
+    /// CALLL. Debuggers step over these.
+    pub const fn is_call(self) -> bool {
+        matches!(self, Opcode::Call | Opcode::Callr | Opcode::Calll)
     }
 
     /// Size in bytes of an instruction with this opcode (8 for `LDI32`, else 4).
@@ -154,6 +206,27 @@ pub struct Instr {
     pub rs2: u8,
     /// The raw 12-bit immediate (bits 11..0), 0..4095.
     pub imm_raw: u16,
+}
+
+/// Look up a mnemonic case-insensitively, with the condition of `B<cc>` / `SET<cc>`
+/// (`B` and `BAL` are both [`Cond::Al`]; a bare `SET` is not a mnemonic).
+pub fn lookup_mnemonic(s: &str) -> Option<(Opcode, Option<Cond>)> {
+    if let Some(op) = ALL_OPCODES
+        .iter()
+        .copied()
+        .find(|op| *op != Opcode::Setcc && op.mnemonic().eq_ignore_ascii_case(s))
+    {
+        let cond = (op == Opcode::Bcc).then_some(Cond::Al);
+        return Some((op, cond));
+    }
+    let has = |p: &str| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if has("SET") {
+        return Cond::from_suffix(s.get(3..)?).map(|c| (Opcode::Setcc, Some(c)));
+    }
+    if has("B") {
+        return Cond::from_suffix(s.get(1..)?).map(|c| (Opcode::Bcc, Some(c)));
+    }
+    None
 }
 
 /// A word whose opcode byte is not assigned.
@@ -185,11 +258,15 @@ impl Instr {
         }
     }
 
-    /// Decode one instruction word.
+    /// Decode one instruction word, accepting the opcodes of every ISA extension (use
+    /// [`Instr::decode_ext`] to decode as a task without them would execute). `B<cc>` and
+    /// `SET<cc>` with condition 15 are illegal.
     #[inline]
     pub const fn decode(word: u32) -> Result<Instr, IllegalOpcode> {
         let opb = (word >> 24) as u8;
         match Opcode::from_u8(opb) {
+            Some(Opcode::Bcc) if bcc_cond(word) == 15 => Err(IllegalOpcode(opb)),
+            Some(Opcode::Setcc) if word & 15 == 15 => Err(IllegalOpcode(opb)),
             Some(op) => Ok(Instr {
                 op,
                 rd: ((word >> 20) & 0xF) as u8,
@@ -198,6 +275,16 @@ impl Instr {
                 imm_raw: (word & 0xFFF) as u16,
             }),
             None => Err(IllegalOpcode(opb)),
+        }
+    }
+
+    /// Decode one instruction word as the VM executes it for a task with extension bits
+    /// `isa_ext`: opcodes of extensions not in `isa_ext` are illegal.
+    #[inline]
+    pub const fn decode_ext(word: u32, isa_ext: u32) -> Result<Instr, IllegalOpcode> {
+        match Instr::decode(word) {
+            Ok(i) if i.op.isa_ext() & !isa_ext != 0 => Err(IllegalOpcode(i.op as u8)),
+            r => r,
         }
     }
 
@@ -227,15 +314,47 @@ impl Instr {
         (self.imm_raw & 0xFF) as u8
     }
 
+    /// The condition of `B<cc>` (rd field) or `SET<cc>` (imm bits 3..0); `None` for
+    /// other opcodes.
+    pub const fn cond(&self) -> Option<Cond> {
+        match self.op {
+            Opcode::Bcc => Cond::from_bits(self.rd),
+            Opcode::Setcc => Cond::from_bits((self.imm_raw & 15) as u8),
+            _ => None,
+        }
+    }
+
+    /// Full mnemonic: the table's, with the condition for `B<cc>` / `SET<cc>` (`BEQ`,
+    /// `SETLTU`; `B` for an unconditional branch).
+    pub const fn mnemonic(&self) -> &'static str {
+        match (self.op, self.cond()) {
+            (Opcode::Bcc, Some(c)) => c.branch_mnemonic(),
+            (Opcode::Setcc, Some(c)) => c.set_mnemonic(),
+            (op, _) => op.mnemonic(),
+        }
+    }
+
+    /// Signed word offset of a PC-relative transfer: the 20-bit field of `B<cc>`, the
+    /// 24-bit field of `CALLL`, the 12-bit immediate otherwise.
+    pub const fn word_offset(&self) -> i32 {
+        match self.op {
+            Opcode::Bcc => bcc_offset(self.encode()),
+            Opcode::Calll => calll_offset(self.encode()),
+            _ => self.imm(),
+        }
+    }
+
     /// Statically known control-flow target of this instruction when it sits at `pc`:
     /// the absolute address for `JMP`/`JZ`/`JNZ`, the PC-relative target of a `CALL` with
-    /// `rs1 == 0`. `None` for everything else.
+    /// `rs1 == 0` (masked to 16 bits), of `B<cc>` and `CALLL` (wrapping at 2^32, not
+    /// masked). `None` for everything else (`JR`/`CALLR` targets are dynamic).
     pub const fn branch_target(&self, pc: u32) -> Option<u32> {
         match self.op {
             Opcode::Jmp | Opcode::Jz | Opcode::Jnz => Some(self.imm_raw as u32),
             Opcode::Call if self.rs1 == 0 => {
                 Some((pc as i64 + self.imm() as i64 * 4) as u32 & 0xFFFF)
             }
+            Opcode::Bcc | Opcode::Calll => Some(rel_target(pc, self.word_offset())),
             _ => None,
         }
     }
@@ -263,7 +382,7 @@ pub struct InstrDisplay {
 impl fmt::Display for InstrDisplay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.instr;
-        let mn = i.op.mnemonic();
+        let mn = i.mnemonic();
         match i.op.form() {
             Form::RdImm => write!(f, "{mn} R{}, {}", i.rd, i.imm()),
             Form::Load => write!(f, "{mn} R{}, [R{}+{}]", i.rd, i.rs1, i.imm()),
@@ -295,6 +414,17 @@ impl fmt::Display for InstrDisplay {
                     write!(f, "{mn} {}", i.imm_raw & 0xFF)
                 }
             }
+            Form::RdRaImm => write!(f, "{mn} R{}, R{}, {}", i.rd, i.rs1, i.imm()),
+            // Like CALL: the word offset (re-assemblable), then the target as a comment.
+            Form::Branch | Form::CallLong => write!(
+                f,
+                "{mn} {} ; -> 0x{:04X}",
+                i.word_offset(),
+                rel_target(self.pc, i.word_offset())
+            ),
+            Form::JumpReg => write!(f, "{mn} R{}", i.rs1),
+            Form::SetCond => write!(f, "{mn} R{}", i.rd),
+            Form::StackAdj => write!(f, "{mn} {}", i.imm()),
         }
     }
 }
@@ -306,17 +436,57 @@ mod tests {
     use std::string::{String, ToString};
 
     #[test]
-    fn table_has_38_opcodes_with_unique_values_and_names() {
-        assert_eq!(ALL_OPCODES.len(), 38);
+    fn table_has_38_base_and_8_ext1_opcodes_with_unique_values_and_names() {
+        assert_eq!(ALL_OPCODES.len(), 46);
+        let ext1 = ALL_OPCODES
+            .iter()
+            .filter(|o| o.isa_ext() == ISA_EXT1)
+            .count();
+        assert_eq!(ext1, 8);
+        assert!(ALL_OPCODES.windows(2).all(|w| (w[0] as u8) < (w[1] as u8)));
         for (i, a) in ALL_OPCODES.iter().enumerate() {
             for b in &ALL_OPCODES[i + 1..] {
-                assert_ne!(*a as u8, *b as u8);
                 assert_ne!(a.mnemonic(), b.mnemonic());
             }
             assert_eq!(Opcode::from_u8(*a as u8), Some(*a));
+            // `SET` is only a stem: SETcc needs its condition.
+            let want = (*a != Opcode::Setcc).then_some(*a);
             assert_eq!(
                 Opcode::from_mnemonic(&a.mnemonic().to_ascii_lowercase()),
-                Some(*a)
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn conditional_mnemonics() {
+        assert_eq!(lookup_mnemonic("b"), Some((Opcode::Bcc, Some(Cond::Al))));
+        assert_eq!(lookup_mnemonic("BAL"), Some((Opcode::Bcc, Some(Cond::Al))));
+        assert_eq!(
+            lookup_mnemonic("bLtU"),
+            Some((Opcode::Bcc, Some(Cond::Ltu)))
+        );
+        assert_eq!(
+            lookup_mnemonic("SETal"),
+            Some((Opcode::Setcc, Some(Cond::Al)))
+        );
+        assert_eq!(
+            lookup_mnemonic("setvc"),
+            Some((Opcode::Setcc, Some(Cond::Vc)))
+        );
+        assert_eq!(lookup_mnemonic("BRK"), Some((Opcode::Brk, None)));
+        assert_eq!(lookup_mnemonic("CALLL"), Some((Opcode::Calll, None)));
+        for bad in ["SET", "BXX", "SETNV", "BEQQ", "", "B€"] {
+            assert_eq!(lookup_mnemonic(bad), None, "{bad}");
+        }
+        for c in Cond::ALL {
+            assert_eq!(
+                lookup_mnemonic(c.branch_mnemonic()),
+                Some((Opcode::Bcc, Some(c)))
+            );
+            assert_eq!(
+                lookup_mnemonic(c.set_mnemonic()),
+                Some((Opcode::Setcc, Some(c)))
             );
         }
     }
@@ -326,9 +496,20 @@ mod tests {
         let legal: usize = (0..=255u8)
             .filter(|v| Opcode::from_u8(*v).is_some())
             .count();
-        assert_eq!(legal, 38);
+        assert_eq!(legal, 46);
         assert_eq!(Instr::decode(0), Err(IllegalOpcode(0)));
         assert_eq!(Instr::decode(0x0500_0000), Err(IllegalOpcode(5)));
+        // Without EXT1, its opcodes are as illegal as before.
+        for op in ALL_OPCODES {
+            let w = Instr::new(*op, 1, 2, 3, 4).encode();
+            let base = Instr::decode_ext(w, 0);
+            assert_eq!(base.is_err(), op.isa_ext() != 0, "{op:?}");
+            assert!(Instr::decode_ext(w, ISA_EXT1).is_ok(), "{op:?}");
+        }
+        // Condition 15 is illegal for B<cc> and SET<cc>.
+        assert_eq!(Instr::decode(0x26F0_0000), Err(IllegalOpcode(0x26)));
+        assert_eq!(Instr::decode(0x2A10_000F), Err(IllegalOpcode(0x2A)));
+        assert!(Instr::decode(0x2A10_00FE).is_ok());
     }
 
     #[test]
@@ -420,6 +601,15 @@ mod tests {
             (Ldi32, 9, 0, 0, 0, "LDI32 R9, 0xDEADBEEF"),
             (Brk, 0, 0, 0, 0, "BRK"),
             (Brk, 0, 0, 0, 5, "BRK 5"),
+            (Divu, 1, 2, 3, 0, "DIVU R1, R2, R3"),
+            (Addi, 1, 2, 0, -5, "ADDI R1, R2, -5"),
+            (Bcc, 1, 0xF, 0xF, -1, "BEQ -1 ; -> 0x0004"),
+            (Bcc, 0, 0, 0, 2, "B 2 ; -> 0x0010"),
+            (Jr, 0, 3, 0, 0, "JR R3"),
+            (Callr, 0, 3, 0, 0, "CALLR R3"),
+            (Calll, 0, 0, 0, 3, "CALLL 3 ; -> 0x0014"),
+            (Setcc, 4, 0, 0, 7, "SETLTU R4"),
+            (Adjsp, 0, 0, 0, -3, "ADJSP -3"),
         ];
         let mut seen = [false; 256];
         for &(op, rd, rs1, rs2, imm, want) in cases {

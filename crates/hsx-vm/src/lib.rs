@@ -42,6 +42,13 @@
 //! −inf → `i32::MIN`, NaN → 0); f16 results are IEEE round-to-nearest-even with canonical
 //! NaN 0x7E00 (no clamp band, [`fp16`]); ADC/SBC set V to the true signed overflow.
 //!
+//! # ISA extensions
+//!
+//! A task created with [`TaskConfig::isa_ext`] containing [`ISA_EXT1`] also executes the
+//! EXT1 opcodes ([`isa::ext1`]: DIVU, ADDI, B<cc>, JR, CALLR, CALLL, SET<cc>, ADJSP);
+//! otherwise they are illegal opcodes exactly as in the reference. [`ISA_EXT_SUPPORTED`]
+//! lists the bits this VM implements.
+//!
 //! # Tracing
 //!
 //! With [`Task::set_trace`]`(true)` every executed instruction records a [`TraceState`]
@@ -97,6 +104,7 @@ mod trace;
 mod vm;
 
 pub use code::{ByteCode, Code, CodeView, WordCode};
+pub use isa::{ISA_EXT_SUPPORTED, ISA_EXT1};
 pub use mem::{FlatMem, MEM_SIZE, MemError, Memory};
 pub use reg::{FLAG_C, FLAG_N, FLAG_V, FLAG_Z, Reg};
 pub use result::{

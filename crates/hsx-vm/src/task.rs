@@ -28,6 +28,9 @@ pub struct TaskConfig {
     pub sp: u32,
     /// Lowest legal sp; a CALL/PUSH that would go below it faults STACK_OVERFLOW.
     pub stack_limit: u32,
+    /// ISA extension bits the task may execute (the image's `isa_ext`; [`crate::ISA_EXT1`]).
+    /// Without a bit, that extension's opcodes are illegal exactly as in the base ISA.
+    pub isa_ext: u32,
 }
 
 impl TaskConfig {
@@ -37,6 +40,7 @@ impl TaskConfig {
             entry,
             sp: STANDALONE_SP,
             stack_limit: 0,
+            isa_ext: 0,
         }
     }
 
@@ -46,7 +50,13 @@ impl TaskConfig {
             entry,
             sp: STACK_TOP,
             stack_limit: STACK_TOP.saturating_sub(stack_size),
+            isa_ext: 0,
         }
+    }
+
+    /// The same placement with ISA extension bits `isa_ext` enabled.
+    pub const fn with_isa_ext(self, isa_ext: u32) -> TaskConfig {
+        TaskConfig { isa_ext, ..self }
     }
 }
 
@@ -77,6 +87,7 @@ impl<C: Code, M: Memory> Task<C, M> {
                 pc: cfg.entry,
                 sp: cfg.sp,
                 stack_limit: cfg.stack_limit,
+                isa_ext: cfg.isa_ext,
                 depth: 0,
                 psw: 0,
             },
@@ -238,6 +249,18 @@ impl<C, M> Task<C, M> {
     #[inline]
     pub fn set_stack_limit(&mut self, limit: u32) {
         self.cpu.stack_limit = limit;
+    }
+
+    /// ISA extension bits this task executes (see [`TaskConfig::isa_ext`]).
+    #[inline]
+    pub fn isa_ext(&self) -> u32 {
+        self.cpu.isa_ext
+    }
+
+    /// Change the ISA extension bits (e.g. when restoring a saved context).
+    #[inline]
+    pub fn set_isa_ext(&mut self, isa_ext: u32) {
+        self.cpu.isa_ext = isa_ext;
     }
 
     /// Enable or disable trace-state recording for this task. While off, `run` takes the

@@ -29,6 +29,8 @@ struct Setup {
     sp: u32,
     limit: u32,
     entry: u32,
+    /// 0 (base ISA: EXT1 opcodes illegal) or EXT1.
+    isa_ext: u32,
 }
 
 fn setup() -> impl Strategy<Value = Setup> {
@@ -37,12 +39,14 @@ fn setup() -> impl Strategy<Value = Setup> {
         prop_oneof![Just(0xFFFCu32), Just(0x8000), 0u32..0x1_0010, any::<u32>()],
         prop_oneof![Just(0u32), Just(0xEFFC), 0u32..0x1_0000],
         prop_oneof![Just(0u32), 0u32..200],
+        prop_oneof![Just(0u32), Just(hsx_vm::ISA_EXT1)],
     )
-        .prop_map(|(regs, sp, limit, entry)| Setup {
+        .prop_map(|(regs, sp, limit, entry, isa_ext)| Setup {
             regs,
             sp,
             limit,
             entry,
+            isa_ext,
         })
 }
 
@@ -55,6 +59,7 @@ fn build(words: &[u32], s: &Setup, trace: bool) -> T {
             entry: s.entry,
             sp: s.sp,
             stack_limit: s.limit,
+            isa_ext: s.isa_ext,
         },
     );
     for (i, v) in s.regs.iter().enumerate() {
@@ -92,7 +97,7 @@ fn drive(t: &mut T, budget: u32) -> Vec<StepResult> {
                         assert!(n >= 1);
                         assert_eq!(t.pc(), pc.wrapping_add(4));
                         let w = t.fetch(pc).expect("the faulting word was fetched");
-                        assert!(Instr::decode(w).is_err());
+                        assert!(Instr::decode_ext(w, t.isa_ext()).is_err());
                     }
                     Fault::PcOutOfRange => {
                         assert_eq!(t.pc(), pc);
@@ -167,7 +172,7 @@ proptest! {
             ByteCode(bytes),
             FlatMem(Box::new([0u8; MEM_SIZE])),
             &[0x5A; 64],
-            TaskConfig { entry: s.entry, sp: s.sp, stack_limit: s.limit },
+            TaskConfig { entry: s.entry, sp: s.sp, stack_limit: s.limit, isa_ext: s.isa_ext },
         );
         for (i, v) in s.regs.iter().enumerate() {
             b.reg_set(Reg::gpr(i as u8), *v);
@@ -188,13 +193,13 @@ proptest! {
         if let Ok(i) = Instr::decode(w) {
             prop_assert_eq!(i.encode(), w);
             let text = i.display(pc, Some(imm)).to_string();
-            prop_assert!(text.starts_with(i.op.mnemonic()));
+            prop_assert!(text.starts_with(i.mnemonic()));
         }
     }
 
     #[test]
     fn host_memory_access_never_panics(addr in any::<u32>(), len in 0usize..0x1_2000) {
-        let mut t = build(&[0], &Setup { regs: [0; 16], sp: 0, limit: 0, entry: 0 }, false);
+        let mut t = build(&[0], &Setup { regs: [0; 16], sp: 0, limit: 0, entry: 0, isa_ext: 0 }, false);
         let data = vec![0xA5u8; len];
         let n = t.write_mem(addr, &data);
         prop_assert_eq!(n, len.min(MEM_SIZE - (addr & 0xFFFF) as usize));

@@ -217,11 +217,33 @@ impl Assembler<'_> {
                 Self::expect_end(ctx, lx, ".req_caps")?;
                 st.obj.req_caps = Some((v as u16, dloc));
             }
+            ".isa_ext" => {
+                // Declares extension bits without using an instruction (the disassembler
+                // writes it so an image's header survives a round trip).
+                let t = Self::next(ctx, lx)?;
+                let Some((v, t)) = t.and_then(|t| match t.kind {
+                    TokKind::Int(v) => Some((v, t)),
+                    _ => None,
+                }) else {
+                    return Err((dloc, ".isa_ext expects an extension bit mask".into()));
+                };
+                let known = i64::from(hsx_image::ISA_EXT_KNOWN);
+                if v < 0 || v & !known != 0 {
+                    return Err((
+                        Self::tok_loc(ctx, &t),
+                        format!(
+                            ".isa_ext {v:#X} names unknown extension bits (known: {known:#X} = EXT1)"
+                        ),
+                    ));
+                }
+                Self::expect_end(ctx, lx, ".isa_ext")?;
+                st.obj.isa_ext |= v as u32;
+            }
             _ => {
                 return Err((
                     dloc,
                     format!(
-                        "unknown directive `{}` (expected .text, .data, .entry, .export, .import, .extern, .include, .org, .align, .byte, .half, .word, .ascii, .asciz, .string, .zero, .value, .cmd, .mailbox, .name, .single_instance or .req_caps)",
+                        "unknown directive `{}` (expected .text, .data, .entry, .export, .import, .extern, .include, .org, .align, .byte, .half, .word, .ascii, .asciz, .string, .zero, .value, .cmd, .mailbox, .name, .single_instance, .req_caps or .isa_ext)",
                         &lx.line[dtok.start..dtok.end]
                     ),
                 ));

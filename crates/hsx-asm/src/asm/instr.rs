@@ -1,7 +1,10 @@
 //! Instructions: mnemonic lookup, operands by instruction form, range checks and the
 //! encoded word(s) plus the relocation a symbol operand needs.
 
-use hsx_vm::isa::{Form, Instr, Opcode};
+use hsx_vm::isa::{
+    BCC_MAX_WORDS, BCC_MIN_WORDS, CALLL_MAX_WORDS, CALLL_MIN_WORDS, Cond, Form, Instr, Opcode,
+    encode_bcc, encode_calll, encode_setcc, lookup_mnemonic,
+};
 
 use crate::lex::{Lexer, TokKind, Token, is_symbol_name};
 use crate::object::{Reloc, RelocType, Section, SymRef};
@@ -19,7 +22,7 @@ impl Assembler<'_> {
     ) -> LineResult<()> {
         let mtext = &lx.line[mtok.start..mtok.end];
         let mloc = Self::tok_loc(ctx, mtok);
-        let Some(op) = Opcode::from_mnemonic(mtext) else {
+        let Some((op, cond)) = lookup_mnemonic(mtext) else {
             let hint = if Self::peek(ctx, lx)?.is_none() && is_symbol_name(mtext) {
                 " (a label needs a trailing `:`)"
             } else {
@@ -36,8 +39,15 @@ impl Assembler<'_> {
                 ),
             ));
         }
-        let mn = op.mnemonic();
+        let cond = cond.unwrap_or(Cond::Al);
+        let mn = match op {
+            Opcode::Bcc => cond.branch_mnemonic(),
+            Opcode::Setcc => cond.set_mnemonic(),
+            _ => op.mnemonic(),
+        };
         let idx = st.obj.code.len() as u32;
+        // Set for EXT1 forms whose word is not `Instr::new`'s field layout.
+        let mut word: Option<u32> = None;
         let mut reloc: Option<(RelocType, SymRef)> = None;
         let mut second: Option<u32> = None;
         let ins = match op.form() {
@@ -137,6 +147,54 @@ impl Assembler<'_> {
                 }
                 Instr::new(op, rd, 0, 0, 0)
             }
+            Form::RdRaImm => {
+                let rd = Self::expect_reg(ctx, lx, mn, "destination")?;
+                Self::skip_comma(ctx, lx)?;
+                let ra = Self::expect_reg(ctx, lx, mn, "source register")?;
+                Self::skip_comma(ctx, lx)?;
+                let v = Self::number(ctx, lx, mn, "immediate")?;
+                let v = Self::int_in(ctx, v.0, &v.1, -2048, 2047, || format!("{mn} immediate"))?;
+                Instr::new(op, rd, ra, 0, v as i32)
+            }
+            Form::Branch | Form::CallLong => {
+                let (lo, hi, ty) = if op == Opcode::Bcc {
+                    (BCC_MIN_WORDS, BCC_MAX_WORDS, RelocType::Branch)
+                } else {
+                    (CALLL_MIN_WORDS, CALLL_MAX_WORDS, RelocType::CallLong)
+                };
+                let off = match Self::operand(ctx, lx, mn, "target")? {
+                    Operand::Int(v, t) => Self::int_in(ctx, v, &t, lo.into(), hi.into(), || {
+                        format!("{mn} word offset")
+                    })? as i32,
+                    Operand::Sym(s) => {
+                        reloc = Some((ty, s));
+                        0
+                    }
+                };
+                word = if op == Opcode::Bcc {
+                    encode_bcc(cond, off)
+                } else {
+                    encode_calll(off)
+                };
+                Instr::new(op, 0, 0, 0, 0)
+            }
+            Form::JumpReg => Instr::new(
+                op,
+                0,
+                Self::expect_reg(ctx, lx, mn, "target register")?,
+                0,
+                0,
+            ),
+            Form::SetCond => {
+                let rd = Self::expect_reg(ctx, lx, mn, "destination")?;
+                word = Some(encode_setcc(cond, rd));
+                Instr::new(op, rd, 0, 0, 0)
+            }
+            Form::StackAdj => {
+                let v = Self::number(ctx, lx, mn, "word count")?;
+                let v = Self::int_in(ctx, v.0, &v.1, -2048, 2047, || format!("{mn} word count"))?;
+                Instr::new(op, 0, 0, 0, v as i32)
+            }
             Form::Brk => match Self::next(ctx, lx)? {
                 None => Instr::new(op, 0, 0, 0, 0),
                 Some(t) => match t.kind {
@@ -157,7 +215,8 @@ impl Assembler<'_> {
             },
         };
         Self::expect_end(ctx, lx, format_args!("the operands of {mn}"))?;
-        Self::emit(st, ins.encode(), mloc, true)?;
+        st.obj.isa_ext |= op.isa_ext();
+        Self::emit(st, word.unwrap_or(ins.encode()), mloc, true)?;
         if let Some(w) = second {
             Self::emit(st, w, mloc, false)?;
         }

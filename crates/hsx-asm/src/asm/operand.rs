@@ -206,6 +206,25 @@ impl Assembler<'_> {
         }
     }
 
+    /// A plain number operand (no symbols).
+    pub(super) fn number(
+        ctx: &FileCtx,
+        lx: &mut Lexer,
+        mn: &str,
+        what: &str,
+    ) -> LineResult<(i64, Token)> {
+        match Self::operand(ctx, lx, mn, what)? {
+            Operand::Int(v, t) => Ok((v, t)),
+            Operand::Sym(s) => Err((
+                s.loc,
+                format!(
+                    "{mn} expects a number as its {what}, found symbol `{}`",
+                    s.name
+                ),
+            )),
+        }
+    }
+
     pub(super) fn int_in(
         ctx: &FileCtx,
         v: i64,

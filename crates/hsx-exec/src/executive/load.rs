@@ -23,6 +23,9 @@ use crate::values::{MetaCommand, MetaValue};
 /// Longest app name (`services.md` §3.5).
 pub const APP_NAME_MAX: usize = 31;
 
+// The image's extension bits are handed to the VM unchanged, so both crates must agree.
+const _: () = assert!(hsx_image::ISA_EXT1 == hsx_vm::ISA_EXT1);
+
 impl Executive {
     /// Parse and load `.hxe` bytes into a new task. See [`Executive::load_image`].
     ///
@@ -38,9 +41,12 @@ impl Executive {
     /// instance name, register the `.value` then `.cmd` entries for the new PID, create its
     /// stdio mailboxes and `pid:N`, bind the `.mailbox` entries. On any failure everything
     /// is rolled back. The task starts `ready` at the tail of the run queue with pc = entry,
-    /// sp = 0xFFFC and a stack guard of [`super::ExecConfig::stack_size`].
+    /// sp = 0xFFFC and a stack guard of [`super::ExecConfig::stack_size`], executing the ISA
+    /// extensions of [`Image::isa_ext`] (and only those).
     ///
     /// # Errors
+    /// [`ExecError::Image`] (`UnsupportedIsaExt`) when the image needs extension bits
+    /// outside [`hsx_vm::ISA_EXT_SUPPORTED`] (nothing is registered, no PID consumed),
     /// [`ExecError::AppExists`], [`ExecError::MetadataValueDuplicate`],
     /// [`ExecError::MetadataCommandDuplicate`], [`ExecError::MetadataValue`],
     /// [`ExecError::MetadataCommand`], [`ExecError::MetadataMailbox`],
@@ -51,6 +57,13 @@ impl Executive {
         opts: LoadOptions,
     ) -> Result<LoadReport, ExecError> {
         self.refresh_clock();
+        // A parsed image has only known bits; one built in memory may ask for anything.
+        let unsupported = image.isa_ext & !hsx_vm::ISA_EXT_SUPPORTED;
+        if unsupported != 0 {
+            return Err(ExecError::Image(hsx_image::LoadError::UnsupportedIsaExt {
+                bits: unsupported,
+            }));
+        }
         if self.pids.len() >= self.cfg.max_tasks {
             return Err(ExecError::TooManyTasks);
         }
@@ -124,7 +137,8 @@ impl Executive {
 
         // The VM task and the executive record.
         let code = WordCode::from_be_bytes(&image.code);
-        let cfg = TaskConfig::executive(image.entry, self.cfg.stack_size);
+        let cfg =
+            TaskConfig::executive(image.entry, self.cfg.stack_size).with_isa_ext(image.isa_ext);
         let mut vm_task = Task::new(code, FlatMem(mem), &image.rodata, cfg);
         let trace = self.cfg.trace_default && crate::debug::TRACE_SUPPORTED;
         vm_task.set_trace(trace);
@@ -433,6 +447,7 @@ fn summarize(image: &Image) -> ImageSummary {
         crc32: image.crc32,
         allow_multiple_instances: image.allow_multiple_instances(),
         manifest_present: image.manifest_present(),
+        isa_ext: image.isa_ext,
         metadata: MetadataCounts {
             sections,
             values: m.values.len(),

@@ -236,6 +236,8 @@ pub struct ImageSummary {
     pub allow_multiple_instances: bool,
     /// Header flag bit 0.
     pub manifest_present: bool,
+    /// ISA extension bits the task executes (`Image::isa_ext`).
+    pub isa_ext: u32,
     /// Metadata entry counts.
     pub metadata: MetadataCounts,
 }

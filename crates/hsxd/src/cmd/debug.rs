@@ -279,12 +279,14 @@ pub(crate) fn disasm(ctx: &Ctx<'_>, a: DisasmArgs) -> Result<Outcome, ProtoError
         image_crc: t.image.crc32,
         code_len: t.image.code_len,
         sym_generation: dbg.symbols.generation(pid),
+        isa_ext: t.image.isa_ext,
     };
     let input = DisasmInput {
         code: &code,
         symbols: syms.as_deref().map(|l| &l.table),
         breakpoints: &t.breakpoints,
         pc: t.pc,
+        isa_ext: t.image.isa_ext,
     };
     let start = if a.around_pc {
         Start::around(a.count)

@@ -57,6 +57,9 @@ pub struct DisasmInput<'a> {
     pub breakpoints: &'a [u32],
     /// The task's PC.
     pub pc: u32,
+    /// ISA extension bits the task executes (its image's `isa_ext`): opcodes of other
+    /// extensions are listed as illegal words, as the VM treats them.
+    pub isa_ext: u32,
 }
 
 /// Where a listing starts.
@@ -124,20 +127,27 @@ fn be_word(code: &[u8], at: u32) -> Option<u32> {
     Some(u32::from_be_bytes(b))
 }
 
-/// Decodes and annotates the instruction at `pc`; `None` when the code ends first (fewer
-/// than 4 bytes, or an `LDI32` without its second word).
-pub fn decode_at(code: &[u8], pc: u32, symbols: Option<&SymTable>) -> Option<InsnInfo> {
+/// Decodes and annotates the instruction at `pc` as a task with extension bits `isa_ext`
+/// executes it; `None` when the code ends first (fewer than 4 bytes, or an `LDI32`
+/// without its second word).
+pub fn decode_at(
+    code: &[u8],
+    pc: u32,
+    symbols: Option<&SymTable>,
+    isa_ext: u32,
+) -> Option<InsnInfo> {
     let word = be_word(code, pc)?;
-    let instr = Instr::decode(word).ok();
+    let instr = Instr::decode_ext(word, isa_ext).ok();
     let (size, extended_word) = match instr {
         Some(i) if i.op == Opcode::Ldi32 => (8, Some(be_word(code, pc.checked_add(4)?)?)),
         _ => (4, None),
     };
     let (mnemonic, operands, text) = match instr {
         Some(i) => {
-            let mn = i.op.mnemonic();
+            let mn = i.mnemonic();
             let text = i.display(pc, extended_word).to_string();
-            // The text form may end in a `; -> target` comment (CALL); operands stop before it.
+            // The text form may end in a `; -> target` comment (CALL, B<cc>, CALLL);
+            // operands stop before it.
             let operands = text.strip_prefix(mn).unwrap_or("");
             let operands = operands.split(" ;").next().unwrap_or("").trim().to_string();
             (mn.to_string(), operands, text)
@@ -374,7 +384,7 @@ where
 /// A listing of `count` instructions (clamped to 1..=[`MAX_COUNT`]) without a cache.
 pub fn disassemble(input: &DisasmInput<'_>, start: Start, count: u32) -> Listing {
     build(input, start, count, |pc| {
-        decode_at(input.code, pc, input.symbols).map(|i| (Arc::new(i), false))
+        decode_at(input.code, pc, input.symbols, input.isa_ext).map(|i| (Arc::new(i), false))
     })
 }
 
@@ -391,6 +401,8 @@ pub struct CacheKey {
     pub code_len: u32,
     /// Symbol table generation.
     pub sym_generation: u64,
+    /// The task's ISA extension bits (outside the CRC, so part of the key).
+    pub isa_ext: u32,
 }
 
 /// Decoded instructions by (image, address).
@@ -421,7 +433,7 @@ impl DisasmCache {
                 self.hits += 1;
                 return Some((Arc::clone(hit), true));
             }
-            let info = Arc::new(decode_at(input.code, pc, input.symbols)?);
+            let info = Arc::new(decode_at(input.code, pc, input.symbols, input.isa_ext)?);
             self.misses += 1;
             if self.map.len() >= CACHE_CAPACITY {
                 self.map.clear();
@@ -458,295 +470,4 @@ impl DisasmCache {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use hsx_image::sym::{Function, LineEntry, SymFile};
-
-    fn ins(op: Opcode, rd: u8, rs1: u8, rs2: u8, imm: i32) -> u32 {
-        Instr::new(op, rd, rs1, rs2, imm).encode()
-    }
-
-    /// 0x00 main: LDI R1,5 ; LDI32 R2,0xDEADBEEF (8 bytes) ; CALL helper ; JMP 0x000 ;
-    /// 0x14: illegal word ; 0x18 helper: ADD R0,R1,R2 ; RET
-    fn code() -> Vec<u8> {
-        let words = [
-            ins(Opcode::Ldi, 1, 0, 0, 5),
-            ins(Opcode::Ldi32, 2, 0, 0, 0),
-            0xDEAD_BEEF,
-            ins(Opcode::Call, 0, 0, 0, 3), // at 0x0C -> 0x18
-            ins(Opcode::Jmp, 0, 0, 0, 0),
-            0xEE00_0000,
-            ins(Opcode::Add, 0, 1, 2, 0),
-            ins(Opcode::Ret, 0, 0, 0, 0),
-        ];
-        words.iter().flat_map(|w| w.to_be_bytes()).collect()
-    }
-
-    fn syms() -> SymTable {
-        let mut f = SymFile::default();
-        f.symbols.functions = vec![
-            Function {
-                name: "main".into(),
-                address: 0,
-                size: 0x18,
-                file: Some("m.c".into()),
-                line: Some(1),
-                ..Function::default()
-            },
-            Function {
-                name: "helper".into(),
-                address: 0x18,
-                size: 8,
-                ..Function::default()
-            },
-        ];
-        f.lines = vec![
-            LineEntry {
-                address: 0,
-                file: Some("m.c".into()),
-                line: Some(2),
-            },
-            LineEntry {
-                address: 0x0C,
-                file: Some("m.c".into()),
-                line: Some(3),
-            },
-        ];
-        SymTable::new(f)
-    }
-
-    #[test]
-    fn listing_fields() {
-        let code = code();
-        let t = syms();
-        let input = DisasmInput {
-            code: &code,
-            symbols: Some(&t),
-            breakpoints: &[0x0C],
-            pc: 0x04,
-        };
-        let l = disassemble(&input, Start::At(0), 64);
-        assert_eq!(l.lines.len(), 7);
-        assert!(l.truncated);
-        assert_eq!(l.bytes_read, 32);
-        let pcs: Vec<u32> = l.lines.iter().map(|x| x.info.pc).collect();
-        assert_eq!(pcs, [0, 4, 0x0C, 0x10, 0x14, 0x18, 0x1C]);
-        let j = l.to_json(2, DisasmMode::OnDemand);
-        assert_eq!(j["count"], 7);
-        assert_eq!(j["requested"], 64);
-        assert_eq!(j["cached"], false);
-        assert_eq!(j["mode"], "on-demand");
-        assert_eq!(j["data"].as_str().map(str::len), Some(64));
-        let i = &j["instructions"];
-        assert_eq!(i[0]["label"], "main");
-        assert_eq!(i[0]["text"], "LDI R1, 5");
-        assert_eq!(i[0]["operands"], "R1, 5");
-        assert_eq!(i[0]["imm"], 5);
-        assert_eq!(
-            i[0]["line"],
-            json!({"address": 0, "file": "m.c", "line": 2})
-        );
-        assert_eq!(i[0]["file"], "m.c");
-        assert_eq!(i[1]["size"], 8);
-        assert_eq!(i[1]["extended_word"], 0xDEAD_BEEFu32);
-        assert_eq!(i[1]["text"], "LDI32 R2, 0xDEADBEEF");
-        assert_eq!(i[1]["is_pc"], true);
-        assert_eq!(i[1]["bytes"], "60200000deadbeef");
-        assert_eq!(i[1]["symbol"]["offset"], 4);
-        assert!(i[1].get("label").is_none());
-        assert_eq!(i[2]["mnemonic"], "CALL");
-        assert_eq!(i[2]["target"], 0x18);
-        assert_eq!(i[2]["target_symbol"]["name"], "helper");
-        assert_eq!(i[2]["breakpoint"], true);
-        assert_eq!(i[2]["line_num"], 3);
-        assert_eq!(i[3]["target"], 0);
-        assert_eq!(i[3]["target_symbol"]["name"], "main");
-        assert_eq!(i[4]["mnemonic"], "0xEE");
-        assert_eq!(i[4]["text"], ".word 0xEE000000");
-        assert_eq!(i[4]["operands"], "");
-        assert_eq!(i[5]["label"], "helper");
-        assert_eq!(i[5]["text"], "ADD R0, R1, R2");
-        assert_eq!(i[6]["text"], "RET");
-    }
-
-    #[test]
-    fn start_modes() {
-        let code = code();
-        let input = DisasmInput {
-            code: &code,
-            symbols: None,
-            breakpoints: &[],
-            pc: 0x10,
-        };
-        let at_pc = disassemble(&input, Start::from_addr(None), 2);
-        assert_eq!(at_pc.address, 0x10);
-        assert!(at_pc.lines[0].is_pc);
-        assert!(!at_pc.truncated);
-        // Two words back from 0x10 is the LDI32 operand word; the start must avoid it.
-        let around = disassemble(&input, Start::AroundPc { before: 3 }, 5);
-        assert_eq!(around.address, 0x04);
-        let pcs: Vec<u32> = around.lines.iter().map(|x| x.info.pc).collect();
-        assert_eq!(pcs, [0x04, 0x0C, 0x10, 0x14, 0x18]);
-        let around = disassemble(&input, Start::around(4), 4);
-        assert_eq!(around.lines.iter().filter(|l| l.is_pc).count(), 1);
-        let near_zero = disassemble(
-            &DisasmInput { pc: 0, ..input },
-            Start::AroundPc { before: 8 },
-            3,
-        );
-        assert_eq!(near_zero.address, 0);
-        let past_end = disassemble(&input, Start::At(0x1000), 3);
-        assert!(past_end.lines.is_empty() && past_end.truncated);
-        assert_eq!(past_end.to_json(1, DisasmMode::Cached)["cached"], false);
-        // An LDI32 cut off by the end of the code is not listed.
-        let cut = &code[..8];
-        let l = disassemble(&DisasmInput { code: cut, ..input }, Start::At(0), 4);
-        assert_eq!(l.lines.len(), 1);
-        assert!(l.truncated);
-    }
-
-    #[test]
-    fn cache_serves_repeats_and_tracks_keys() {
-        let code = code();
-        let t = syms();
-        let input = DisasmInput {
-            code: &code,
-            symbols: Some(&t),
-            breakpoints: &[],
-            pc: 0,
-        };
-        let key = CacheKey {
-            pid: 1,
-            image_crc: 0xABCD,
-            code_len: code.len() as u32,
-            sym_generation: 1,
-        };
-        let mut c = DisasmCache::new();
-        let first = c.listing(key, &input, Start::At(0), 4);
-        assert!(!first.all_cached);
-        assert_eq!(c.stats(), (0, 4));
-        let bp = [0x0C];
-        let second = c.listing(
-            key,
-            &DisasmInput {
-                breakpoints: &bp,
-                pc: 4,
-                ..input
-            },
-            Start::At(0),
-            4,
-        );
-        assert!(second.all_cached);
-        assert_eq!(c.stats(), (4, 4));
-        assert_eq!(second.to_json(1, DisasmMode::Cached)["cached"], true);
-        assert_eq!(second.to_json(1, DisasmMode::OnDemand)["cached"], false);
-        // Per-request flags are not cached.
-        assert!(second.lines[1].is_pc && second.lines[2].breakpoint);
-        assert!(!first.lines[2].breakpoint);
-        // Same content as an uncached listing.
-        let plain = disassemble(
-            &DisasmInput {
-                breakpoints: &bp,
-                pc: 4,
-                ..input
-            },
-            Start::At(0),
-            4,
-        );
-        assert_eq!(
-            plain.to_json(1, DisasmMode::OnDemand),
-            second.to_json(1, DisasmMode::OnDemand)
-        );
-        // A new symbol generation misses.
-        let k2 = CacheKey {
-            sym_generation: 2,
-            ..key
-        };
-        assert!(!c.listing(k2, &input, Start::At(0), 1).all_cached);
-        assert_eq!(c.len(), 5);
-        c.forget_pid(1);
-        assert!(c.is_empty());
-    }
-
-    use proptest::prelude::*;
-
-    /// Code of random words (a quarter of them `LDI32`, so operand words and cut-off
-    /// `LDI32`s occur) plus a ragged tail.
-    fn code_strategy() -> impl Strategy<Value = Vec<u8>> {
-        (
-            prop::collection::vec((any::<bool>(), any::<bool>(), any::<[u8; 4]>()), 0..75),
-            prop::collection::vec(any::<u8>(), 0..4),
-        )
-            .prop_map(|(words, tail)| {
-                let mut code = Vec::new();
-                for (ldi32, bias, mut w) in words {
-                    if ldi32 && bias {
-                        w[0] = Opcode::Ldi32 as u8;
-                    }
-                    code.extend_from_slice(&w);
-                }
-                code.extend_from_slice(&tail);
-                code
-            })
-    }
-
-    /// Addresses near the code, anywhere, and at the top of the 32-bit range.
-    fn addr_strategy() -> impl Strategy<Value = u32> {
-        prop_oneof![
-            0u32..0x140,
-            any::<u32>(),
-            (0u32..8).prop_map(|v| u32::MAX - v)
-        ]
-    }
-
-    fn start_strategy() -> impl Strategy<Value = Start> {
-        prop_oneof![
-            addr_strategy().prop_map(Start::At),
-            Just(Start::Pc),
-            (0u32..2000).prop_map(|before| Start::AroundPc { before }),
-        ]
-    }
-
-    proptest! {
-        /// Random code bytes, addresses, counts and breakpoints never panic, listings
-        /// stay within their bounds, and a cached listing equals an uncached one.
-        #[test]
-        fn random_code_never_panics(
-            code in code_strategy(),
-            mut bps in prop::collection::vec(0u32..0x140, 0..4),
-            pc in addr_strategy(),
-            start in start_strategy(),
-            count in 0u32..2000,
-            with_syms in any::<bool>(),
-        ) {
-            bps.sort_unstable();
-            let t = syms();
-            let input = DisasmInput {
-                code: &code,
-                symbols: with_syms.then_some(&t),
-                breakpoints: &bps,
-                pc,
-            };
-            let l = disassemble(&input, start, count);
-            prop_assert!(l.lines.len() <= count.clamp(1, MAX_COUNT) as usize);
-            prop_assert_eq!(
-                l.data.len() as u32,
-                if l.data.is_empty() { 0 } else { l.bytes_read }
-            );
-            prop_assert!(l.lines.iter().filter(|x| x.is_pc).all(|x| x.info.pc == pc));
-            let key = CacheKey {
-                pid: 1,
-                image_crc: 0,
-                code_len: code.len() as u32,
-                sym_generation: u64::from(with_syms),
-            };
-            let mut cache = DisasmCache::new();
-            let first = cache.listing(key, &input, start, count);
-            let second = cache.listing(key, &input, start, count);
-            prop_assert!(second.all_cached || second.lines.is_empty());
-            let plain = l.to_json(1, DisasmMode::OnDemand);
-            prop_assert_eq!(&first.to_json(1, DisasmMode::OnDemand), &plain);
-            prop_assert_eq!(&second.to_json(1, DisasmMode::OnDemand), &plain);
-        }
-    }
-}
+mod tests;

@@ -222,14 +222,36 @@ fn three_nested_frames_in_fake_memory() {
 
 #[test]
 fn real_vm_frames_at_every_step() {
+    frames_at_every_step(program(), vm_task());
+}
+
+/// The same program with EXT1 calls: `CALLL` for main → a, `CALLR R9` for a → b. They push
+/// the return address exactly like CALL, so the walk sees the same frames.
+#[test]
+fn ext1_calls_walk_like_call() {
+    let mut words = program();
+    words[3] = hsx_vm::isa::encode_calll(4).unwrap(); // 0x0C -> 0x1C
+    words[9] = hsx_vm::isa::encode_callr(9); // 0x24 -> R9
+    let mut t = Task::new(
+        WordCode(words.clone()),
+        FlatMem(Box::new([0u8; MEM_SIZE])),
+        &[],
+        TaskConfig::executive(0, 0x1000).with_isa_ext(hsx_vm::ISA_EXT1),
+    );
+    t.reg_set(hsx_vm::Reg::R9, 0x30);
+    frames_at_every_step(words, t);
+}
+
+/// Steps `t` (running `words`) to its exit, walking the stack before every instruction and
+/// comparing with the chain tracked from executed calls and returns.
+fn frames_at_every_step(words: Vec<u32>, mut t: VmTask) {
     let syms = program_syms();
-    let code = code_bytes(&program());
+    let code = code_bytes(&words);
     let opts = WalkOptions {
         symbols: Some(&syms),
         code: Some(&code),
         ..WalkOptions::default()
     };
-    let mut t = vm_task();
     // Expected chain, innermost first, tracked from executed CALL/RET.
     let fn_of = |pc: u32| function_at(&syms, pc).unwrap_or_default();
     let mut callers: Vec<String> = Vec::new();
@@ -244,7 +266,7 @@ fn real_vm_frames_at_every_step() {
         let pc_before = t.pc();
         let op = t
             .fetch(pc_before)
-            .and_then(|w| Instr::decode(w).ok())
+            .and_then(|w| Instr::decode_ext(w, t.isa_ext()).ok())
             .map(|i| i.op);
         match t.step() {
             StepResult::Ok | StepResult::Break { .. } => {}
@@ -252,7 +274,7 @@ fn real_vm_frames_at_every_step() {
             other => panic!("unexpected {other:?}"),
         }
         match op {
-            Some(Opcode::Call) => callers.push(fn_of(pc_before)),
+            Some(op) if op.is_call() => callers.push(fn_of(pc_before)),
             Some(Opcode::Ret) => {
                 callers.pop();
             }
