@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use crate::consts::*;
 use crate::error::LoadError;
+use crate::hints::{Hints, SECTION_HINTS, take_hints};
 use crate::mailbox::py_strip;
 use crate::metadata::{Metadata, parse_metadata};
 use crate::section::{be16, be32};
@@ -32,6 +33,8 @@ pub struct Image {
     pub app_name: Option<String>,
     /// v2 metadata (empty for v1).
     pub metadata: Metadata,
+    /// Memory hints (metadata section type 4, v2 only); written after the other sections.
+    pub hints: Option<Hints>,
 }
 
 /// The CRC-32 of an image as `vm.md` §4.4 defines it: header bytes `0x00..0x1C` followed by
@@ -86,6 +89,7 @@ impl Image {
             crc32: 0,
             app_name: None,
             metadata: Metadata::default(),
+            hints: None,
         }
     }
 
@@ -178,11 +182,12 @@ impl Image {
 
         let code = bytes.get(header_len..code_end).unwrap_or_default().to_vec();
         let rodata = bytes.get(code_end..ro_end).unwrap_or_default().to_vec();
-        let metadata = if version == VERSION_V2 {
+        let mut metadata = if version == VERSION_V2 {
             parse_metadata(bytes, meta_offset, meta_count, header_len)?
         } else {
             Metadata::default()
         };
+        let hints = take_hints(&mut metadata.other);
 
         Ok(Image {
             version,
@@ -195,6 +200,7 @@ impl Image {
             crc32: stored_crc,
             app_name,
             metadata,
+            hints,
         })
     }
 
@@ -274,7 +280,8 @@ impl Image {
     }
 
     /// A v2 image in the linker's layout: header | code | rodata | section table | value,
-    /// command and mailbox payloads (then any kept raw sections), no padding, CRC computed.
+    /// command and mailbox payloads (then any kept raw sections, then the hints), no padding,
+    /// CRC computed.
     ///
     /// Value and command records are written sorted by `(group, id)` with interned string
     /// tables; mailboxes are written in list order as compact key-sorted JSON. Flags, BSS size
@@ -282,7 +289,10 @@ impl Image {
     /// masks `req_caps` to 16 bits). Run [`Metadata::validate`] first: a string table too
     /// large for 16-bit offsets is written with offset 0 for the strings that do not fit.
     pub fn to_v2_bytes(&self) -> Vec<u8> {
-        let sections = self.metadata.encode_sections();
+        let mut sections = self.metadata.encode_sections();
+        if let Some(h) = self.hints {
+            sections.push((SECTION_HINTS, h.encode().to_vec(), 1));
+        }
         let mut out = Vec::with_capacity(HEADER_V2_LEN + self.code.len() + self.rodata.len());
         out.extend_from_slice(&self.common_header(VERSION_V2));
         out.extend_from_slice(&encode_app_name(self.app_name.as_deref()));

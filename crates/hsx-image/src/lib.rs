@@ -23,6 +23,7 @@ extern crate std;
 
 mod consts;
 mod error;
+mod hints;
 mod image;
 mod mailbox;
 mod metadata;
@@ -33,6 +34,7 @@ pub mod sym;
 
 pub use consts::*;
 pub use error::{LoadError, MetadataError};
+pub use hints::{HINTS_RECORD_LEN, Hints, SECTION_HINTS};
 pub use image::{Image, compute_crc};
 pub use mailbox::{MailboxBinding, MailboxEntry};
 pub use metadata::{CommandEntry, Metadata, RawSection, ValueEntry};
