@@ -26,7 +26,10 @@ mod error;
 mod hints;
 mod image;
 mod mailbox;
+#[cfg(feature = "json")]
+mod mailbox_json;
 mod metadata;
+#[cfg(feature = "json")]
 pub mod pyjson;
 mod section;
 #[cfg(feature = "std")]
