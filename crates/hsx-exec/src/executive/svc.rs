@@ -295,12 +295,19 @@ impl<C: TaskCode> Executive<C> {
         if data.is_empty() {
             return;
         }
+        if stream != StdioStream::In {
+            self.hal
+                .stdio_write(owner, stream == StdioStream::Err, data);
+        }
         let kind = match stream {
-            StdioStream::Out => EventKind::Stdout(data.to_vec()),
-            StdioStream::Err => EventKind::Stderr(data.to_vec()),
+            StdioStream::Out => EventKind::Stdout,
+            StdioStream::Err => EventKind::Stderr,
             StdioStream::In => return,
         };
-        self.emit(Some(owner), kind);
+        // Events off (e.g. a microcontroller printing through the HAL): no copy at all.
+        if self.events.enabled() {
+            self.emit(Some(owner), kind(data.to_vec()));
+        }
         if self.cfg.stdio_drain {
             let handle = self
                 .pids
