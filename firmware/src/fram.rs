@@ -33,7 +33,7 @@ pub struct FramStore<F> {
 }
 
 fn crc(key: u16, len: u16, payload: &[u8]) -> u32 {
-    let mut h = crc32fast::Hasher::new();
+    let mut h = hsx_image::Crc32::new();
     h.update(&key.to_le_bytes());
     h.update(&len.to_le_bytes());
     h.update(payload);

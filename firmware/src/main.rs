@@ -67,6 +67,13 @@ fn main() -> ! {
         scan.valid, scan.stale, scan.used
     );
     let shared = SharedFram::new(store);
+    #[cfg(feature = "bare")]
+    {
+        // Baseline build: everything but the executive (see Cargo.toml).
+        shared.sync();
+        let _ = writeln!(con, "heap: peak {} B", heap::peak());
+        B::exit(true)
+    }
 
     let cfg = ExecConfig {
         mailbox: MailboxConfig {

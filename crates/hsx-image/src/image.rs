@@ -51,7 +51,7 @@ pub fn compute_crc(bytes: &[u8]) -> Option<u32> {
 }
 
 fn crc_over(head: &[u8], body: &[u8]) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
+    let mut hasher = crate::crc::Crc32::new();
     hasher.update(head);
     hasher.update(body);
     hasher.finalize()

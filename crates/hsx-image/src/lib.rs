@@ -22,6 +22,7 @@ extern crate alloc;
 extern crate std;
 
 mod consts;
+mod crc;
 mod error;
 mod hints;
 mod image;
@@ -36,6 +37,7 @@ mod section;
 pub mod sym;
 
 pub use consts::*;
+pub use crc::Crc32;
 pub use error::{LoadError, MetadataError};
 pub use hints::{HINTS_RECORD_LEN, Hints, SECTION_HINTS};
 pub use image::{Image, compute_crc};
