@@ -27,6 +27,7 @@ mod error;
 mod hints;
 mod image;
 mod mailbox;
+mod mailbox_codec;
 #[cfg(feature = "json")]
 mod mailbox_json;
 mod metadata;
