@@ -325,6 +325,12 @@ pub trait Hal: Send {
     fn uart_write(&mut self, pid: u32, data: &[u8]) {
         let _ = (pid, data);
     }
+    /// Bytes a task sent to its stdout (`err` false) or stderr mailbox. The executive also
+    /// emits them as `stdout`/`stderr` events; a board without an event consumer prints
+    /// them here (e.g. on its UART) and can switch events off.
+    fn stdio_write(&mut self, pid: u32, err: bool, data: &[u8]) {
+        let _ = (pid, err, data);
+    }
     /// Transmit a CAN frame (`id` already masked to 11 bits). Returns a HAL status.
     fn can_tx(&mut self, pid: u32, id: u16, data: &[u8]) -> i32 {
         let _ = (pid, id, data);

@@ -24,9 +24,9 @@ pub use debug::WatchInfo;
 pub use event::{DebugBreak, FaultInfo};
 pub use event::{Event, EventKind};
 pub use executive::{
-    ExecConfig, ExecError, Executive, ImageSummary, ListenMessage, LoadOptions, LoadReport,
-    MailboxCreation, MetadataCounts, RegisterSnapshot, SleepInfo, StepSummary, StopReason,
-    TaskInfo, WaitInfo,
+    CodeBytes, DesktopCode, ExecConfig, ExecError, Executive, FlashCode, ImageSummary,
+    ListenMessage, LoadOptions, LoadReport, MailboxCreation, MemLayout, MetadataCounts,
+    RegisterSnapshot, SleepInfo, StepSummary, StopReason, TaskCode, TaskInfo, TaskMem, WaitInfo,
 };
 pub use hsx_vm::Reg;
 pub use task_state::{StateReason, TaskState};

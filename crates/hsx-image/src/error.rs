@@ -148,6 +148,9 @@ pub enum LoadError {
     /// A JSON mailbox payload does not parse.
     #[error("mailbox metadata JSON invalid")]
     MailboxJsonInvalid,
+    /// A JSON mailbox payload in a build without the `json` feature.
+    #[error("mailbox metadata JSON not supported by this build")]
+    MailboxJsonUnsupported,
     /// A JSON mailbox object has a `version` other than 1.
     #[error("mailbox metadata JSON version not supported")]
     MailboxJsonVersion,

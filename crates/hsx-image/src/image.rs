@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use crate::consts::*;
 use crate::error::LoadError;
+use crate::hints::{Hints, SECTION_HINTS, take_hints};
 use crate::mailbox::py_strip;
 use crate::metadata::{Metadata, parse_metadata};
 use crate::section::{be16, be32};
@@ -35,6 +36,8 @@ pub struct Image {
     /// MiniVM ISA extensions the code needs (v2 header 0x48, [`ISA_EXT1`]; always 0 for
     /// v1, which cannot carry it). The executive enables exactly these for the task.
     pub isa_ext: u32,
+    /// Memory hints (metadata section type 4, v2 only); written after the other sections.
+    pub hints: Option<Hints>,
 }
 
 /// The CRC-32 of an image as `vm.md` §4.4 defines it: header bytes `0x00..0x1C` followed by
@@ -51,7 +54,7 @@ pub fn compute_crc(bytes: &[u8]) -> Option<u32> {
 }
 
 fn crc_over(head: &[u8], body: &[u8]) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
+    let mut hasher = crate::crc::Crc32::new();
     hasher.update(head);
     hasher.update(body);
     hasher.finalize()
@@ -90,6 +93,7 @@ impl Image {
             app_name: None,
             metadata: Metadata::default(),
             isa_ext: 0,
+            hints: None,
         }
     }
 
@@ -190,11 +194,12 @@ impl Image {
 
         let code = bytes.get(header_len..code_end).unwrap_or_default().to_vec();
         let rodata = bytes.get(code_end..ro_end).unwrap_or_default().to_vec();
-        let metadata = if version == VERSION_V2 {
+        let mut metadata = if version == VERSION_V2 {
             parse_metadata(bytes, meta_offset, meta_count, header_len)?
         } else {
             Metadata::default()
         };
+        let hints = take_hints(&mut metadata.other);
 
         Ok(Image {
             version,
@@ -208,6 +213,7 @@ impl Image {
             app_name,
             metadata,
             isa_ext,
+            hints,
         })
     }
 
@@ -289,8 +295,9 @@ impl Image {
     }
 
     /// A v2 image in the linker's layout: header | code | rodata | section table | value,
-    /// command and mailbox payloads (then any kept raw sections), no padding, CRC computed.
-    /// `isa_ext` goes to 0x48; with `isa_ext == 0` the bytes are the reference linker's.
+    /// command and mailbox payloads (then any kept raw sections, then the hints), no padding,
+    /// CRC computed. `isa_ext` goes to 0x48; with `isa_ext == 0` the bytes are the reference
+    /// linker's.
     ///
     /// Value and command records are written sorted by `(group, id)` with interned string
     /// tables; mailboxes are written in list order as compact key-sorted JSON. Flags, BSS size
@@ -298,7 +305,10 @@ impl Image {
     /// masks `req_caps` to 16 bits). Run [`Metadata::validate`] first: a string table too
     /// large for 16-bit offsets is written with offset 0 for the strings that do not fit.
     pub fn to_v2_bytes(&self) -> Vec<u8> {
-        let sections = self.metadata.encode_sections();
+        let mut sections = self.metadata.encode_sections();
+        if let Some(h) = self.hints {
+            sections.push((SECTION_HINTS, h.encode().to_vec(), 1));
+        }
         let mut out = Vec::with_capacity(HEADER_V2_LEN + self.code.len() + self.rodata.len());
         out.extend_from_slice(&self.common_header(VERSION_V2));
         out.extend_from_slice(&encode_app_name(self.app_name.as_deref()));

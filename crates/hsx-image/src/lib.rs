@@ -22,17 +22,25 @@ extern crate alloc;
 extern crate std;
 
 mod consts;
+mod crc;
 mod error;
+mod hints;
 mod image;
 mod mailbox;
+mod mailbox_codec;
+#[cfg(feature = "json")]
+mod mailbox_json;
 mod metadata;
+#[cfg(feature = "json")]
 pub mod pyjson;
 mod section;
 #[cfg(feature = "std")]
 pub mod sym;
 
 pub use consts::*;
+pub use crc::Crc32;
 pub use error::{LoadError, MetadataError};
+pub use hints::{HINTS_RECORD_LEN, Hints, SECTION_HINTS};
 pub use image::{Image, compute_crc};
 pub use mailbox::{MailboxBinding, MailboxEntry};
 pub use metadata::{CommandEntry, Metadata, RawSection, ValueEntry};

@@ -12,7 +12,8 @@ use crate::consts::{
     VALUE_RECORD_LEN,
 };
 use crate::error::{LoadError, MetadataError};
-use crate::mailbox::{MailboxEntry, encode_mailbox_section, parse_mailbox_section, py_strip};
+use crate::mailbox::{MailboxEntry, py_strip};
+use crate::mailbox_codec::{encode_mailbox_section, parse_mailbox_section};
 use crate::section::{Budget, be16, be32, read_section_string};
 
 /// All metadata of an image. Several sections of one type are concatenated in table order.

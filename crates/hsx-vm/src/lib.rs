@@ -15,8 +15,10 @@
 //!   an [`ArrayStore`] (`[Option<Task>; N]`), a single [`Task`], or — with feature `alloc` —
 //!   `Vec<Option<Box<Task>>>`.
 //!
-//! Typical types: `Task<WordCode<Vec<u32>>, FlatMem<Box<[u8; MEM_SIZE]>>>` in an executive,
-//! `Task<WordCode<&'static [u32]>, FlatMem<[u8; MEM_SIZE]>>` on a microcontroller.
+//! Typical types: `Task<WordCode<Vec<u32>>, SegMem<Box<[u8]>>>` in an executive (flat or
+//! segmented layout, [`seg`]), `Task<ByteCode<&'static [u8]>, SegMem<&'static mut [u8]>>` on a
+//! microcontroller (code executed in place from flash, only the data and stack segments in
+//! RAM). [`FlatMem`] is the plain 64 KiB array.
 //!
 //! # Executing
 //!
@@ -99,6 +101,7 @@ pub mod isa;
 pub mod mem;
 mod reg;
 mod result;
+pub mod seg;
 mod task;
 mod trace;
 mod vm;
@@ -111,6 +114,7 @@ pub use result::{
     Fault, HSX_ERR_DIV_ZERO, HSX_ERR_ENOSYS, HSX_ERR_MEM_FAULT, HSX_ERR_STACK_OVERFLOW,
     HSX_ERR_STACK_UNDERFLOW, StepResult,
 };
+pub use seg::{SegLayout, SegMem};
 pub use task::{DEFAULT_STACK_SIZE, RODATA_BASE, STACK_TOP, STANDALONE_SP, Task, TaskConfig};
 pub use trace::{AccessKind, MemAccess, TraceState};
 pub use vm::{ArrayStore, NoTask, TaskOf, TaskStore, Vm, empty_array_store};

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use std::time::Instant;
 
-use hsx_exec::Backends;
+use hsx_exec::{Backends, MemLayout};
 use hsxd::fram::{FramFile, LoadOutcome};
 use hsxd::hal_log::LogHal;
 use hsxd::host_fs::HostFs;
@@ -26,6 +26,15 @@ struct Cli {
     /// File backing the FRAM used for value persistence.
     #[arg(long, value_name = "FILE")]
     fram: Option<PathBuf>,
+    /// Task data memory: `flat` (a full 64 KiB per task) or `segmented` (only rodata + heap
+    /// at 0x4000 and the stack below 0xFFFC, as on a microcontroller; any other access is a
+    /// MEM_FAULT of that task).
+    #[arg(long, value_name = "LAYOUT", default_value = "flat", value_parser = parse_mem)]
+    mem: MemLayout,
+}
+
+fn parse_mem(s: &str) -> Result<MemLayout, String> {
+    MemLayout::parse(s).ok_or_else(|| format!("unknown memory layout {s:?} (flat, segmented)"))
 }
 
 async fn shutdown_signal() {
@@ -84,6 +93,7 @@ fn main() -> anyhow::Result<()> {
         listen: cli.listen,
         fs_root: cli.fs_root,
         fram: cli.fram,
+        mem: cli.mem,
     };
     let backends = host_backends(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -93,7 +103,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
-        let daemon = Daemon::new(backends, bus, time);
+        let daemon = Daemon::with_mem_layout(backends, config.mem, bus, time);
         let server = hsxd::bind(&config.listen, daemon)
             .await
             .with_context(|| format!("binding {}", config.listen))?;

@@ -41,6 +41,8 @@ pub struct DaemonConfig {
     pub fs_root: Option<PathBuf>,
     /// FRAM image file for value persistence (`--fram`); used by the executive bridge.
     pub fram: Option<PathBuf>,
+    /// Task data memory layout (`--mem flat|segmented`).
+    pub mem: hsx_exec::MemLayout,
 }
 
 impl Default for DaemonConfig {
@@ -49,6 +51,7 @@ impl Default for DaemonConfig {
             listen: DEFAULT_LISTEN.to_string(),
             fs_root: None,
             fram: None,
+            mem: hsx_exec::MemLayout::Flat,
         }
     }
 }

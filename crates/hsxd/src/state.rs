@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use hsx_exec::{Backends, Clock, ExecConfig, Executive};
+use hsx_exec::{Backends, Clock, ExecConfig, Executive, MemLayout};
 use serde_json::json;
 use tokio::sync::Notify;
 
@@ -45,9 +45,10 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// messages are consumed as soon as they have become events. `listen` serves them from
 /// the daemon's own buffer ([`TaskOutput`]), so a task's 64-byte stdout mailbox never
 /// fills up (and its writes never fail) while nobody is polling.
-fn daemon_config() -> ExecConfig {
+fn daemon_config(mem_layout: MemLayout) -> ExecConfig {
     ExecConfig {
         stdio_drain: true,
+        mem_layout,
         ..ExecConfig::default()
     }
 }
@@ -89,7 +90,18 @@ impl Daemon {
     /// auto clock runs once [`crate::clock::spawn`] has started it.
     #[must_use]
     pub fn new(backends: Backends, bus: EventBus, time: Arc<dyn TimeSource>) -> Self {
-        Self::with_executive(Executive::new(daemon_config(), backends), bus, time)
+        Self::with_mem_layout(backends, MemLayout::Flat, bus, time)
+    }
+
+    /// [`Daemon::new`] with the given task memory layout (`hsxd --mem`).
+    #[must_use]
+    pub fn with_mem_layout(
+        backends: Backends,
+        mem: MemLayout,
+        bus: EventBus,
+        time: Arc<dyn TimeSource>,
+    ) -> Self {
+        Self::with_executive(Executive::new(daemon_config(mem), backends), bus, time)
     }
 
     /// [`Daemon::new`] with an in-memory file system and persistence and a real clock.

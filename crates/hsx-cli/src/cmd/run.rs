@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use hsx_asm::{AsmError, AsmOptions};
 use hsx_exec::event::{BreakReason, TraceRecord};
-use hsx_exec::executive::{ExecConfig, LoadOptions, StopReason, TaskInfo};
+use hsx_exec::executive::{ExecConfig, LoadOptions, MemLayout, StopReason, TaskInfo};
 use hsx_exec::{Backends, Clock, Event, EventKind, Executive, MemFs, TaskState};
 use hsx_vm::isa::Instr;
 use hsxd::host_fs::HostFs;
@@ -56,6 +56,22 @@ pub struct RunArgs {
     /// can leave it. Without it the tasks get an empty in-memory file system.
     #[arg(long, value_name = "DIR")]
     fs_root: Option<PathBuf>,
+    /// Task data memory: `flat` (a full 64 KiB per task) or `segmented` (only rodata + heap
+    /// at 0x4000 and the stack below 0xFFFC, as on a microcontroller; any other access is a
+    /// MEM_FAULT of that task).
+    #[arg(long, value_name = "LAYOUT", default_value = "flat", value_parser = parse_mem)]
+    mem: MemLayout,
+    /// Stack size in bytes for every task (default: the image hint, else 4096).
+    #[arg(long, value_name = "BYTES")]
+    stack_size: Option<u32>,
+    /// Zeroed bytes after each task's rodata (segmented layout; default: the image hint,
+    /// else the header's bss size).
+    #[arg(long, value_name = "BYTES")]
+    heap_size: Option<u32>,
+}
+
+fn parse_mem(s: &str) -> Result<MemLayout, String> {
+    MemLayout::parse(s).ok_or_else(|| format!("unknown memory layout {s:?} (flat, segmented)"))
 }
 
 /// Wall-clock milliseconds since the run started, or a virtual time the runner moves.
@@ -100,6 +116,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         // The runner drains after every batch, so the queue never holds more than one
         // batch's events; with a bound, output and trace lines were silently lost.
         event_capacity: usize::MAX,
+        mem_layout: args.mem,
         ..ExecConfig::default()
     };
     let backends = match &args.fs_root {
@@ -116,7 +133,14 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     for path in &args.inputs {
         let bytes = image_bytes(path)?;
         let report = exec
-            .load(&bytes, LoadOptions::path(path.display().to_string()))
+            .load(
+                &bytes,
+                LoadOptions {
+                    stack_size: args.stack_size,
+                    heap_size: args.heap_size,
+                    ..LoadOptions::path(path.display().to_string())
+                },
+            )
             .with_context(|| format!("cannot load {}", path.display()))?;
         pids.push(report.pid);
     }

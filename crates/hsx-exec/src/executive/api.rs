@@ -4,7 +4,7 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::{ExecError, Executive, ListenMessage};
+use super::{ExecError, Executive, ListenMessage, TaskCode};
 #[allow(unused_imports)]
 use crate::debug::{TRACE_CAPACITY_MAX, WATCH_MAX_LEN, WatchInfo};
 use crate::event::TraceRecord;
@@ -20,7 +20,7 @@ use crate::values::{
 /// PID the host (shell, daemon) uses for mailbox operations.
 pub const HOST_PID: u32 = 0;
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     // -------------------------------------------------------------- mailboxes
 
     /// The mailbox manager, read-only (snapshots, stats, lookups).

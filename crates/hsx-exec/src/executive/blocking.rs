@@ -3,12 +3,12 @@
 
 use core::cmp::Reverse;
 
-use super::{Executive, TimerKind};
+use super::{Executive, TaskCode, TimerKind};
 use crate::event::StateDetails;
 use crate::mailbox::Completion;
 use crate::task_state::{StateReason, TaskState};
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     /// Park the current task in SLEEPING until `now + ms`.
     pub(crate) fn start_sleep(&mut self, slot: usize, ms: u32) {
         let deadline = self.now_ms.saturating_add(u64::from(ms));

@@ -1,11 +1,11 @@
 //! Debugger and shell control of a task's life: pause, resume, scheduling parameters and
 //! kill, and releasing what an ended task holds.
 
-use super::{ExecError, Executive, TaskInfo};
+use super::{ExecError, Executive, TaskCode, TaskInfo};
 use crate::event::StateDetails;
 use crate::task_state::{InvalidTransition, StateReason, TaskState};
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     /// Pause a task (`user_pause`). Waiting and sleeping tasks keep their pending wait or
     /// sleep; if it completes while paused the task resumes as `ready`. Pausing a paused task
     /// is allowed (a `task_state` event with `prev_state == new_state`).

@@ -9,13 +9,13 @@ use alloc::boxed::Box;
 #[cfg(feature = "development")]
 use hsx_vm::Task;
 
-use super::Executive;
+use super::{Executive, TaskCode};
 #[cfg(feature = "development")]
 use crate::event::{BreakPhase, BreakReason};
 use crate::event::{DebugBreak, EventKind, StateDetails};
 use crate::task_state::{StateReason, TaskState};
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     /// Breakpoint gate before an instruction: stop (task paused, `debug_break` phase `pre`)
     /// unless the step-over address lets this PC run once.
     pub(super) fn breakpoint_gate(&mut self, slot: usize) -> Option<DebugBreak> {

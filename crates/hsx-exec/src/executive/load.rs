@@ -8,11 +8,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use hsx_image::{Image, Metadata};
-use hsx_vm::{FlatMem, MEM_SIZE, Task, TaskConfig, WordCode};
+use hsx_vm::{Task, TaskConfig};
 
+use super::taskmem::{new_task_mem, task_sizes};
 use super::{
     ExecError, Executive, ImageSummary, LoadOptions, LoadReport, MailboxCreation, MetadataCounts,
-    TaskRec,
+    TaskCode, TaskRec,
 };
 use crate::debug::TaskDebug;
 use crate::event::{EventKind, StateDetails};
@@ -26,7 +27,7 @@ pub const APP_NAME_MAX: usize = 31;
 // The image's extension bits are handed to the VM unchanged, so both crates must agree.
 const _: () = assert!(hsx_image::ISA_EXT1 == hsx_vm::ISA_EXT1);
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     /// Parse and load `.hxe` bytes into a new task. See [`Executive::load_image`].
     ///
     /// # Errors
@@ -34,6 +35,28 @@ impl Executive {
     pub fn load(&mut self, bytes: &[u8], opts: LoadOptions) -> Result<LoadReport, ExecError> {
         let image = Image::parse(bytes)?;
         self.load_image(&image, opts)
+    }
+
+    /// Parse and load `'static` `.hxe` bytes (e.g. an image in flash) whose code the task
+    /// executes in place when `C` supports it ([`super::FlashCode`]): the code is never
+    /// copied to RAM. Otherwise as [`Executive::load`].
+    ///
+    /// # Errors
+    /// As [`Executive::load`].
+    pub fn load_static(
+        &mut self,
+        bytes: &'static [u8],
+        opts: LoadOptions,
+    ) -> Result<LoadReport, ExecError> {
+        let mut image = Image::parse(bytes)?;
+        let start = image.header_len();
+        let code = bytes
+            .get(start..start + image.code.len())
+            .unwrap_or_default();
+        let may_brk = has_brk(&image);
+        // Drop the parsed copy before the task memory is allocated (keeps the heap peak low).
+        image.code = Vec::new();
+        self.load_with(&image, C::from_static(code), may_brk, opts)
     }
 
     /// Load a parsed image into a new task (PIDs are monotonic from 1; a failed load still
@@ -56,6 +79,16 @@ impl Executive {
         image: &Image,
         opts: LoadOptions,
     ) -> Result<LoadReport, ExecError> {
+        self.load_with(image, C::from_image(&image.code), has_brk(image), opts)
+    }
+
+    fn load_with(
+        &mut self,
+        image: &Image,
+        code: C,
+        may_brk: bool,
+        opts: LoadOptions,
+    ) -> Result<LoadReport, ExecError> {
         self.refresh_clock();
         // A parsed image has only known bits; one built in memory may ask for anything.
         let unsupported = image.isa_ext & !hsx_vm::ISA_EXT_SUPPORTED;
@@ -75,10 +108,8 @@ impl Executive {
         check_duplicates(&image.metadata)?;
         self.check_mailbox_room(pid, &image.metadata)?;
 
-        let mem: Box<[u8; MEM_SIZE]> = alloc::vec![0u8; MEM_SIZE]
-            .into_boxed_slice()
-            .try_into()
-            .map_err(|_| ExecError::OutOfMemory)?;
+        let sizes = task_sizes(&self.cfg, image, &opts);
+        let mem = new_task_mem(self.cfg.mem_layout, sizes).ok_or(ExecError::OutOfMemory)?;
 
         // Values, then commands; roll back the registry on the first failure.
         let (value_oids, command_oids) = match self.register_metadata(pid, &image.metadata) {
@@ -136,10 +167,8 @@ impl Executive {
         }
 
         // The VM task and the executive record.
-        let code = WordCode::from_be_bytes(&image.code);
-        let cfg =
-            TaskConfig::executive(image.entry, self.cfg.stack_size).with_isa_ext(image.isa_ext);
-        let mut vm_task = Task::new(code, FlatMem(mem), &image.rodata, cfg);
+        let cfg = TaskConfig::executive(image.entry, sizes.stack).with_isa_ext(image.isa_ext);
+        let mut vm_task = Task::new(code, mem, &image.rodata, cfg);
         let trace = self.cfg.trace_default && crate::debug::TRACE_SUPPORTED;
         vm_task.set_trace(trace);
         let slot = self.free_slot();
@@ -189,9 +218,7 @@ impl Executive {
             resources_released: false,
             bank: 0,
             pending: None,
-            may_brk: image
-                .code_words()
-                .any(|w| (w >> 24) as u8 == hsx_vm::isa::Opcode::Brk as u8),
+            may_brk,
         };
         if self.tasks.len() <= slot {
             self.tasks.resize_with(slot + 1, || None);
@@ -407,6 +434,13 @@ fn file_stem(path: &str) -> String {
     }
 }
 
+/// Whether the code holds a BRK word (such a task never runs ahead).
+fn has_brk(image: &Image) -> bool {
+    image
+        .code_words()
+        .any(|w| (w >> 24) as u8 == hsx_vm::isa::Opcode::Brk as u8)
+}
+
 fn check_duplicates(meta: &Metadata) -> Result<(), ExecError> {
     let mut seen = BTreeSet::new();
     for v in &meta.values {
@@ -431,7 +465,8 @@ fn check_duplicates(meta: &Metadata) -> Result<(), ExecError> {
 
 fn summarize(image: &Image) -> ImageSummary {
     let m = &image.metadata;
-    let sections = usize::from(!m.values.is_empty())
+    let sections = usize::from(image.hints.is_some())
+        + usize::from(!m.values.is_empty())
         + usize::from(!m.commands.is_empty())
         + usize::from(!m.mailboxes.is_empty())
         + m.other.len();

@@ -5,9 +5,9 @@ use alloc::vec::Vec;
 
 use hsx_vm::{MEM_SIZE, Reg};
 
-use super::{ExecError, Executive, RegisterSnapshot, VmTask};
+use super::{ExecError, Executive, RegisterSnapshot, TaskCode, VmTask};
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     /// Read a register (R0..R15, PC, SP, PSW).
     ///
     /// # Errors
@@ -80,10 +80,12 @@ impl Executive {
         let code_len = t.code_len() as usize;
         let start = (addr as usize).min(code_len);
         let end = start.saturating_add(len).min(code_len);
-        let words = t.code().words();
         let mut out = Vec::with_capacity(end - start);
         for a in start..end {
-            let w = words.get(a / 4).copied().unwrap_or(0);
+            let w = u32::try_from(a & !3)
+                .ok()
+                .and_then(|pc| t.fetch(pc))
+                .unwrap_or(0);
             out.push(w.to_be_bytes().get(a % 4).copied().unwrap_or(0));
         }
         Ok(out)
@@ -96,14 +98,14 @@ impl Executive {
     pub fn code_len(&self, pid: u32) -> Result<u32, ExecError> {
         let slot = self.slot_of(pid)?;
         self.vm_task(slot)
-            .map(VmTask::code_len)
+            .map(VmTask::<C>::code_len)
             .ok_or(ExecError::UnknownPid(pid))
     }
 }
 
 /// `len` bytes of task memory at `addr` (masked to 16 bits), clipped at the end of memory
 /// before allocating, so a huge host or guest length costs nothing.
-pub(crate) fn read_clipped(t: &VmTask, addr: u32, len: usize) -> Vec<u8> {
+pub(crate) fn read_clipped<C: TaskCode>(t: &VmTask<C>, addr: u32, len: usize) -> Vec<u8> {
     let n = len.min(MEM_SIZE - (addr & 0xFFFF) as usize);
     let mut buf = alloc::vec![0u8; n];
     let got = t.read_mem(addr, &mut buf);

@@ -43,9 +43,11 @@ mod load;
 mod memory;
 mod sched;
 mod svc;
+mod taskmem;
 mod types;
 mod window;
 
+pub use taskmem::{CodeBytes, DesktopCode, FlashCode, MemLayout, TaskCode, TaskMem};
 pub use types::*;
 
 use alloc::boxed::Box;
@@ -55,7 +57,7 @@ use alloc::vec::Vec;
 use core::cmp::Reverse;
 
 use hsx_image::Metadata;
-use hsx_vm::{FlatMem, MEM_SIZE, Task, Vm, WordCode};
+use hsx_vm::{Task, Vm};
 
 use crate::backend::{Backends, FileSystem, Hal};
 use crate::clock::Clock;
@@ -65,9 +67,9 @@ use crate::mailbox::{MailboxManager, StdioHandles, StdioStream};
 use crate::task_state::{InvalidTransition, SchedCounters, StateReason, TaskState, Transition};
 use crate::values::Registry;
 
-/// The VM task type the executive uses: pre-decoded code words and a private 64 KiB memory.
-pub(crate) type VmTask = Task<WordCode<Vec<u32>>, FlatMem<Box<[u8; MEM_SIZE]>>>;
-type Store = Vec<Option<Box<VmTask>>>;
+/// The VM task type the executive uses: code of type `C` and a flat or segmented memory.
+pub(crate) type VmTask<C> = Task<C, TaskMem>;
+type Store<C> = Vec<Option<Box<VmTask<C>>>>;
 
 /// Base of the (reported) register banks.
 const REG_BASE: u32 = 0x1000;
@@ -132,10 +134,12 @@ pub(crate) struct Timer {
     pub kind: TimerKind,
 }
 
-/// The executive core. See the module documentation.
-pub struct Executive {
+/// The executive core. See the module documentation. `C` is how task code is held
+/// ([`TaskCode`]): pre-decoded words on the desktop (the default), image bytes in place
+/// ([`FlashCode`]) on a microcontroller.
+pub struct Executive<C: TaskCode = DesktopCode> {
     cfg: ExecConfig,
-    vm: Vm<Store>,
+    vm: Vm<Store<C>>,
     tasks: Vec<Option<TaskRec>>,
     pids: BTreeMap<u32, usize>,
     next_pid: u32,
@@ -168,7 +172,7 @@ pub struct Executive {
     total_executed: u64,
 }
 
-impl core::fmt::Debug for Executive {
+impl<C: TaskCode> core::fmt::Debug for Executive<C> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Executive")
             .field("tasks", &self.pids.len())
@@ -180,9 +184,18 @@ impl core::fmt::Debug for Executive {
 }
 
 impl Executive {
-    /// A new executive with no tasks.
+    /// A new desktop executive (pre-decoded code) with no tasks.
     #[must_use]
     pub fn new(config: ExecConfig, backends: Backends) -> Self {
+        Self::with_code(config, backends)
+    }
+}
+
+impl<C: TaskCode> Executive<C> {
+    /// A new executive with no tasks, holding task code as `C` (e.g.
+    /// `Executive::<FlashCode>::with_code` on a microcontroller).
+    #[must_use]
+    pub fn with_code(config: ExecConfig, backends: Backends) -> Self {
         let Backends {
             clock,
             fs,
@@ -340,11 +353,11 @@ impl Executive {
         self.tasks.get_mut(slot).and_then(Option::as_mut)
     }
 
-    pub(crate) fn vm_task(&self, slot: usize) -> Option<&VmTask> {
+    pub(crate) fn vm_task(&self, slot: usize) -> Option<&VmTask<C>> {
         self.vm.task(slot)
     }
 
-    pub(crate) fn vm_task_mut(&mut self, slot: usize) -> Option<&mut VmTask> {
+    pub(crate) fn vm_task_mut(&mut self, slot: usize) -> Option<&mut VmTask<C>> {
         self.vm.task_mut(slot)
     }
 
@@ -554,8 +567,9 @@ impl Executive {
     fn info_of(&self, slot: usize) -> Option<TaskInfo> {
         let r = self.rec(slot)?;
         let t = self.vm_task(slot)?;
-        let stack_size = self.cfg.stack_size;
-        let stack_base = hsx_vm::STACK_TOP.saturating_sub(stack_size);
+        let stack_base = t.stack_limit();
+        let stack_size = hsx_vm::STACK_TOP.saturating_sub(stack_base);
+        let mem_bytes = u32::try_from(t.mem().layout().arena_len()).unwrap_or(u32::MAX);
         #[cfg(feature = "development")]
         let breakpoints = r.debug.bps.list();
         #[cfg(not(feature = "development"))]
@@ -583,6 +597,7 @@ impl Executive {
             stack_base,
             stack_limit: t.stack_limit(),
             stack_size,
+            mem_bytes,
             trace: r.debug.trace,
             breakpoints,
             image: r.image,

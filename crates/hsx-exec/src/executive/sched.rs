@@ -4,7 +4,7 @@
 
 use hsx_vm::{StepResult, Task};
 
-use super::{ExecError, Executive, StepSummary, StopReason, TaskRec};
+use super::{ExecError, Executive, StepSummary, StopReason, TaskCode, TaskRec};
 use crate::event::{
     BreakPhase, BreakReason, DebugBreak, EventKind, FaultInfo, SchedulerSwitch, StateDetails,
     SwitchReason,
@@ -23,7 +23,7 @@ pub(super) enum SliceEnd {
     Break(DebugBreak),
 }
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     /// Run up to `budget` instructions across tasks (round-robin, per-task quantum, optional
     /// priority overlay). Returns early at a debug break, or when nothing can run
     /// ([`StopReason`]).

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use hsx_vm::{MEM_SIZE, Reg};
 
 use super::memory::read_clipped;
-use super::{Executive, VmTask, WaitInfo};
+use super::{Executive, TaskCode, VmTask, WaitInfo};
 use crate::backend::sanitize_path;
 use crate::event::EventKind;
 use crate::mailbox::{MailboxError, RecvOutcome, RecvRequest, StdioStream, func as mfn, recv_info};
@@ -23,16 +23,16 @@ use crate::values::{Caller, GuestMem, cmd_fn, decode_lossy, help_output, val_fn,
 pub const MAX_GUEST_STR: usize = 4096;
 
 /// Guest-memory view for the value registry's descriptor-chain parser.
-struct TaskMem<'a>(&'a VmTask);
+struct GuestView<'a, C: TaskCode>(&'a VmTask<C>);
 
-impl GuestMem for TaskMem<'_> {
+impl<C: TaskCode> GuestMem for GuestView<'_, C> {
     fn read(&self, addr: u32, out: &mut [u8]) -> bool {
         let end = (addr as usize).saturating_add(out.len());
         end <= MEM_SIZE && self.0.read_mem(addr, out) == out.len()
     }
 }
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     /// Service `SVC module, func` for the task in `slot` (its PC is already past the SVC).
     pub(crate) fn svc(&mut self, slot: usize, module: u8, func: u8) {
         match module {
@@ -295,12 +295,19 @@ impl Executive {
         if data.is_empty() {
             return;
         }
+        if stream != StdioStream::In {
+            self.hal
+                .stdio_write(owner, stream == StdioStream::Err, data);
+        }
         let kind = match stream {
-            StdioStream::Out => EventKind::Stdout(data.to_vec()),
-            StdioStream::Err => EventKind::Stderr(data.to_vec()),
+            StdioStream::Out => EventKind::Stdout,
+            StdioStream::Err => EventKind::Stderr,
             StdioStream::In => return,
         };
-        self.emit(Some(owner), kind);
+        // Events off (e.g. a microcontroller printing through the HAL): no copy at all.
+        if self.events.enabled() {
+            self.emit(Some(owner), kind(data.to_vec()));
+        }
         if self.cfg.stdio_drain {
             let handle = self
                 .pids
@@ -453,7 +460,7 @@ impl Executive {
                 match self.vm.task(slot) {
                     Some(t) => self
                         .registry
-                        .register_value_from_guest(pid, g, id, flags, &TaskMem(t), desc)
+                        .register_value_from_guest(pid, g, id, flags, &GuestView(t), desc)
                         .map(|oid| Some(u32::from(oid)))
                         .map_err(|e| e.code()),
                     None => Err(vst::EINVAL),
@@ -527,7 +534,7 @@ impl Executive {
                 match self.vm.task(slot) {
                     Some(t) => self
                         .registry
-                        .register_command_from_guest(pid, g, id, flags, &TaskMem(t), desc)
+                        .register_command_from_guest(pid, g, id, flags, &GuestView(t), desc)
                         .map(|oid| Some(u32::from(oid)))
                         .map_err(|e| e.code()),
                     None => Err(cst::EINVAL),
@@ -625,8 +632,8 @@ impl Executive {
 
 /// A finished RECV (at once or as a deferred completion) into the task: the payload at
 /// `buf_ptr`, R0..R4, and the info record at `info_ptr`.
-pub(crate) fn deliver_recv(
-    t: &mut VmTask,
+pub(crate) fn deliver_recv<C: TaskCode>(
+    t: &mut VmTask<C>,
     buf_ptr: u32,
     payload: &[u8],
     regs: [u32; 5],
@@ -644,7 +651,7 @@ pub(crate) fn deliver_recv(
 
 /// The receive-info record at `ptr` (0 = none). The reference skips a record that would
 /// run past the end of memory rather than writing part of it.
-fn write_info(t: &mut VmTask, ptr: u32, rec: &[u8]) {
+fn write_info<C: TaskCode>(t: &mut VmTask<C>, ptr: u32, rec: &[u8]) {
     if ptr != 0 && (ptr & 0xFFFF) as usize + rec.len() <= MEM_SIZE {
         t.write_mem(ptr, rec);
     }

@@ -48,6 +48,8 @@ pub struct ExecConfig {
     /// `Executive::step`). Off: every time slice is a scheduler decision — identical
     /// results, much slower; for comparison and diagnosis.
     pub run_ahead: bool,
+    /// Data memory layout of every task (flat 64 KiB, or only its data and stack segments).
+    pub mem_layout: super::MemLayout,
 }
 
 impl Default for ExecConfig {
@@ -68,6 +70,7 @@ impl Default for ExecConfig {
             stdio_drain: false,
             max_tasks: usize::MAX,
             run_ahead: true,
+            mem_layout: super::MemLayout::Flat,
         }
     }
 }
@@ -178,6 +181,11 @@ pub struct LoadOptions {
     pub path: Option<String>,
     /// App base name to use when the header has none (takes precedence over the path stem).
     pub name: Option<String>,
+    /// Stack bytes; overrides the image hint and [`ExecConfig::stack_size`].
+    pub stack_size: Option<u32>,
+    /// Zeroed bytes after the rodata (segmented layout); overrides the image hint and the
+    /// header's bss size.
+    pub heap_size: Option<u32>,
 }
 
 impl LoadOptions {
@@ -186,7 +194,7 @@ impl LoadOptions {
     pub fn path(path: impl Into<String>) -> Self {
         Self {
             path: Some(path.into()),
-            name: None,
+            ..Self::default()
         }
     }
 
@@ -194,8 +202,8 @@ impl LoadOptions {
     #[must_use]
     pub fn named(name: impl Into<String>) -> Self {
         Self {
-            path: None,
             name: Some(name.into()),
+            ..Self::default()
         }
     }
 }
@@ -347,6 +355,8 @@ pub struct TaskInfo {
     pub stack_limit: u32,
     /// Stack size.
     pub stack_size: u32,
+    /// Bytes of RAM backing the task's data memory (65536 flat; data + stack segmented).
+    pub mem_bytes: u32,
     /// Tracing on.
     pub trace: bool,
     /// Breakpoints, sorted.

@@ -5,7 +5,7 @@
 use hsx_vm::StepResult;
 
 use super::sched::SliceEnd;
-use super::{Executive, TaskRec};
+use super::{Executive, TaskCode, TaskRec};
 use crate::task_state::{StateReason, TaskState};
 
 /// Largest fast-path window in instructions (bounds timer latency with a real clock).
@@ -47,7 +47,7 @@ const fn time_of(e: u64, w: u64, off: u64, q: u64) -> u64 {
     (i / q) * w + off + i % q
 }
 
-impl Executive {
+impl<C: TaskCode> Executive<C> {
     pub(super) fn banks_outstanding(&self) -> bool {
         self.tasks
             .iter()

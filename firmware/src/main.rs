@@ -1,0 +1,185 @@
+//! HSX firmware: the executive core on a Cortex-M4, running `.hxe` apps straight from flash.
+//!
+//! Boot: bring the board up, check the FRAM records (CRC), load every embedded app into a
+//! segmented task (code executed in place from flash; only rodata + heap and a 1.5 KiB
+//! stack in RAM), then run the scheduler: UART and stdio output go to the board UART as
+//! `[pid:name] text` lines (the format of `hsx run`), sleeps and timeouts wait in WFI on
+//! SysTick. When no task is left the firmware flushes persisted values to FRAM, prints a
+//! per-task summary and a footprint line, and exits QEMU.
+#![no_std]
+#![no_main]
+// The `bare` baseline stops before the executive is built.
+#![cfg_attr(feature = "bare", allow(unreachable_code, unused_variables))]
+
+extern crate alloc;
+
+mod console;
+mod fram;
+mod glue;
+mod hal;
+mod heap;
+mod mps2_an386;
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::fmt::Write;
+
+use cortex_m_rt::entry;
+use hsx_exec::mailbox::MailboxConfig;
+use hsx_exec::values::RegistryLimits;
+use hsx_exec::{
+    Backends, ExecConfig, Executive, FlashCode, LoadOptions, MemLayout, NullFs, StopReason,
+};
+
+use console::Console;
+use fram::FramStore;
+use glue::{BoardClock, BoardHal, SharedFram};
+use hal::{Board, Timer};
+
+/// The board this build is for (one line to change for another board).
+type B = mps2_an386::Mps2An386;
+
+/// Apps in flash, built from `apps/*.mvasm` by `scripts/mcu.sh` (`hsx asm`).
+static APPS: &[(&str, &[u8])] = &[
+    ("hello", include_bytes!("../apps/build/hello.hxe")),
+    ("producer", include_bytes!("../apps/build/producer.hxe")),
+    ("consumer", include_bytes!("../apps/build/consumer.hxe")),
+    ("sleeper", include_bytes!("../apps/build/sleeper.hxe")),
+    ("faulter", include_bytes!("../apps/build/faulter.hxe")),
+    ("counter", include_bytes!("../apps/build/counter.hxe")),
+];
+
+/// Stack of every task (`services.md` §7.1 default).
+const STACK_SIZE: u32 = 1536;
+/// Instructions per scheduler call.
+const BUDGET: u64 = 4096;
+
+#[entry]
+fn main() -> ! {
+    heap::init();
+    let (uart, timer, fram, can) = B::init();
+    let console = Rc::new(RefCell::new(Console::new(uart)));
+    let mut con = ConsoleRef(console.clone());
+    let _ = writeln!(con, "hsx-firmware on {}", B::NAME);
+
+    let (store, scan) = FramStore::open(fram);
+    let _ = writeln!(
+        con,
+        "fram: {} records ok, {} stale, {} B used",
+        scan.valid, scan.stale, scan.used
+    );
+    let shared = SharedFram::new(store);
+    #[cfg(feature = "bare")]
+    {
+        // Baseline build: everything but the executive (see Cargo.toml).
+        shared.sync();
+        let _ = writeln!(con, "heap: peak {} B", heap::peak());
+        B::exit(true)
+    }
+
+    let cfg = ExecConfig {
+        mailbox: MailboxConfig {
+            // 4 default descriptors per task (stdio + pid:N) for 6 apps, plus 2 app mailboxes.
+            max_descriptors: 28,
+            ..MailboxConfig::embedded()
+        },
+        registry: RegistryLimits::embedded(),
+        stack_size: STACK_SIZE,
+        mem_layout: MemLayout::Segmented,
+        stdio_drain: true,
+        max_tasks: 8,
+        // Output goes through the HAL (BoardHal); nobody consumes events here.
+        events_enabled: false,
+        event_capacity: 0,
+        ..ExecConfig::default()
+    };
+    let backends = Backends {
+        clock: alloc::boxed::Box::new(BoardClock(timer)),
+        fs: alloc::boxed::Box::new(NullFs),
+        hal: alloc::boxed::Box::new(BoardHal {
+            console: console.clone(),
+            can,
+        }),
+        persist: alloc::boxed::Box::new(shared.clone()),
+    };
+    let before = heap::used();
+    let mut exec: Executive<FlashCode> = Executive::with_code(cfg, backends);
+    let _ = writeln!(
+        con,
+        "executive: {} B of state (in main's frame), {} B of heap",
+        core::mem::size_of::<Executive<FlashCode>>(),
+        heap::used() - before
+    );
+
+    let mut failed = 0u32;
+    for (name, bytes) in APPS {
+        match exec.load_static(bytes, LoadOptions::named(*name)) {
+            Ok(r) => {
+                console.borrow_mut().name_task(r.pid, &r.app_name);
+                let _ = writeln!(
+                    con,
+                    "load {}: pid {}, heap {} B",
+                    r.app_name,
+                    r.pid,
+                    heap::used()
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                let _ = writeln!(con, "load {name}: {e}");
+            }
+        }
+    }
+
+    loop {
+        let s = exec.step(BUDGET);
+        match s.stop {
+            StopReason::Budget => {}
+            StopReason::Blocked {
+                next_deadline_ms: Some(t),
+            } => timer.wait_until(t),
+            _ => break,
+        }
+    }
+    exec.flush_persistence();
+    shared.sync();
+
+    let mut ok = failed == 0;
+    for t in exec.tasks() {
+        let _ = write!(con, "task {} {}: {}", t.pid, t.app_name, t.state.wire_str());
+        match (t.exit_status, t.fault) {
+            (_, Some(f)) => {
+                let _ = write!(con, " fault={} pc=0x{:04X}", f.name, f.pc);
+            }
+            (Some(x), None) => {
+                let _ = write!(con, " exit={x}");
+            }
+            (None, None) => ok = false,
+        }
+        let _ = writeln!(con, " steps={} ram={} B", t.steps, t.mem_bytes + 64);
+    }
+    let _ = writeln!(
+        con,
+        "heap: peak {} B of {} B, now {} B",
+        heap::peak(),
+        heap::SIZE,
+        heap::used()
+    );
+    B::exit(ok)
+}
+
+/// `core::fmt` onto the shared console.
+struct ConsoleRef<U>(Rc<RefCell<Console<U>>>);
+
+impl<U: hal::Uart> Write for ConsoleRef<U> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.borrow_mut().write_str(s)
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let mut con = Console::new(B::panic_uart());
+    let _ = writeln!(con, "panic: {info}");
+    B::exit(false)
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Build the Cortex-M4 firmware (firmware/), measure it, run it twice under QEMU mps2-an386
+# (the second boot reuses the first boot's FRAM image) and compare each app's UART output
+# and exit status with `hsx run --mem segmented` of the same images.
+# Last line: mcu: flash <B> B (executive+VM <B> B), static RAM <B> B, heap peak <B> B, <k>/<n> apps match hsx run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FW=$ROOT/firmware
+APPS=(hello producer consumer sleeper faulter counter)
+# Regression ceiling for executive+VM flash (bytes). The issue's target is 28 KiB; see
+# docs/mcu.md for where the rest goes. Lower it as the executive shrinks.
+LIMIT=${MCU_EXEC_FLASH_LIMIT:-163840}
+SIZE=${LLVM_SIZE:-$(command -v llvm-size || command -v rust-size || echo llvm-size)}
+NM=${NM:-$(command -v llvm-nm || command -v nm)}
+
+echo "== mcu: assemble apps"
+cargo build -q -p hsx-cli
+HSX=$ROOT/target/debug/hsx
+mkdir -p "$FW/apps/build"
+for a in "${APPS[@]}"; do
+    "$HSX" asm "$FW/apps/$a.mvasm" -o "$FW/apps/build/$a.hxe"
+done
+
+echo "== mcu: build firmware (release: opt-level z, LTO, panic=abort) and the bare baseline"
+(cd "$FW" && cargo build -q --release && cargo build -q --release --features bare --target-dir target/bare)
+ELF=$FW/target/thumbv7em-none-eabihf/release/hsx-firmware
+BARE=$FW/target/bare/thumbv7em-none-eabihf/release/hsx-firmware
+
+# flash = text + data (cortex-m-rt copies .data from flash); static RAM = data + bss minus
+# the heap arena (reported separately as heap peak).
+sizes() { "$SIZE" "$1" | awk 'NR==2 {print $1, $2, $3}'; }
+arena() { "$NM" -S --size-sort --radix=d "$1" | awk '/ARENA/ {print $2 + 0}' | tail -1; }
+read -r text data bss < <(sizes "$ELF")
+read -r btext bdata bbss < <(sizes "$BARE")
+ar=$(arena "$ELF"); bar=$(arena "$BARE")
+flash=$((text + data))
+apps_bytes=0
+for a in "${APPS[@]}"; do apps_bytes=$((apps_bytes + $(stat -c %s "$FW/apps/build/$a.hxe"))); done
+exec_flash=$((flash - (btext + bdata) - apps_bytes))
+sram=$((data + bss - ar))
+exec_sram=$((sram - (bdata + bbss - bar)))
+echo "flash $flash B = bare board/runtime $((btext + bdata)) B + app images $apps_bytes B + executive+VM $exec_flash B"
+echo "static RAM $sram B (executive+VM $exec_sram B), heap arena $ar B"
+echo "flash by crate (symbol sizes from nm; LTO inlines much of the executive into main):"
+llvm-nm -S -C --size-sort --radix=d "$ELF" 2>/dev/null | python3 -c '
+import re, sys, collections
+tot = collections.Counter()
+for line in sys.stdin:
+    parts = line.split(None, 3)
+    if len(parts) < 4 or parts[2] not in "tTrR" or "ARENA" in parts[3]:
+        continue
+    name = parts[3].strip().lstrip("<").replace("impl ", "")
+    m = re.match(r"&?(?:mut )?([A-Za-z_][A-Za-z0-9_]*)", name)
+    tot[m.group(1) if m else "?"] += int(parts[1])
+for k, v in tot.most_common(10):
+    print(f"  {v:7d} B  {k}")
+'
+
+echo "== mcu: run under qemu-system-arm -M mps2-an386 (two boots, one FRAM image)"
+RUN=$(mktemp -d)
+trap 'rm -rf "$RUN"' EXIT
+for boot in 1 2; do
+    (cd "$RUN" && timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+        -semihosting-config enable=on,target=native -kernel "$ELF" >"boot$boot.txt" 2>&1) || {
+        cat "$RUN/boot$boot.txt"; echo "mcu: firmware boot $boot failed or timed out"; exit 1; }
+done
+cat "$RUN/boot1.txt"
+
+echo "== mcu: compare with hsx run --mem segmented"
+imgs=()
+for a in "${APPS[@]}"; do imgs+=("$FW/apps/build/$a.hxe"); done
+"$HSX" run --json --mem segmented --stack-size 1536 --virtual-time "${imgs[@]}" >"$RUN/host.json" || true
+
+python3 - "$RUN" "$flash" "$exec_flash" "$sram" "$LIMIT" "${APPS[@]}" <<'PY'
+import json, re, sys
+run, flash, exec_flash, sram, limit, apps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6:]
+host = {t["app_name"]: t for t in json.load(open(f"{run}/host.json"))["tasks"]}
+
+def parse(path):
+    out, final, peak = {}, {}, 0
+    for line in open(path, encoding="utf-8", errors="replace"):
+        m = re.match(r"\[(\d+):([^\]!]+)\] (.*\n?)", line)
+        if m:
+            out[m.group(2)] = out.get(m.group(2), "") + m.group(3)
+        m = re.match(r"task (\d+) (\S+): (\S+)(?: exit=(\d+))?(?: fault=(\S+))?", line)
+        if m:
+            final[m.group(2)] = (m.group(3), int(m.group(4)) if m.group(4) else None, m.group(5))
+        m = re.match(r"heap: peak (\d+) B", line)
+        if m:
+            peak = int(m.group(1))
+    return out, final, peak
+
+out1, fin1, peak = parse(f"{run}/boot1.txt")
+out2, fin2, _ = parse(f"{run}/boot2.txt")
+ok = 0
+for a in apps:
+    h = host.get(a)
+    want = (h["state"], h["exit_status"], h["fault"]["name"] if h["fault"] else None) if h else None
+    good = h is not None and out1.get(a, "") == h["stdout"] and fin1.get(a) == want
+    if a == "counter":
+        # The persisted value survived the reboot: boot 2 counts on from boot 1.
+        good = good and out1.get(a) == "boot 1\n" and out2.get(a) == "boot 2\n"
+    print(f"  {a:9} {'match' if good else 'DIFFER'}: mcu {fin1.get(a)} {out1.get(a, '')!r} / hsx run {want} {h['stdout'] if h else None!r}")
+    ok += good
+print(f"mcu: flash {flash} B (executive+VM {exec_flash} B), static RAM {sram} B, heap peak {peak} B, {ok}/{len(apps)} apps match hsx run")
+if ok != len(apps):
+    sys.exit(1)
+if exec_flash > limit:
+    print(f"mcu: executive+VM flash {exec_flash} B is over the regression ceiling {limit} B", file=sys.stderr)
+    sys.exit(1)
+PY
