@@ -24,6 +24,8 @@ pub struct Cli {
 enum Command {
     /// Assemble and link MVASM sources into a .hxe image (and optionally a .sym file).
     Asm(cmd::asm::AsmArgs),
+    /// Compile C sources into a .hxe image (clang's wasm32 backend + translator).
+    Cc(cmd::cc::CcArgs),
     /// Disassemble a .hxe image into a header summary and an MVASM listing.
     Disasm(cmd::disasm::DisasmArgs),
     /// Run .hxe images (or .mvasm sources) as tasks in an embedded executive.
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Asm(a) => cmd::asm::run(a),
+        Command::Cc(a) => cmd::cc::run(a),
         Command::Disasm(a) => cmd::disasm::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Remote(r) => Ok(cmd::client_cmds::run(&r)),

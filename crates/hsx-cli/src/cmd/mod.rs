@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod asm;
+pub mod cc;
 pub mod disasm;
 pub mod run;
 
