@@ -4,10 +4,11 @@
 //! libc); this crate validates that module with `wasmparser` and translates it to MiniVM
 //! code and data, producing a `.hxe` v2 image and a `.sym` file. See `docs/c-toolchain.md`.
 
+mod ctl;
 pub mod driver;
 pub mod emit;
 pub mod error;
-mod frame;
+pub mod frame;
 mod func;
 pub mod imports;
 pub mod module;

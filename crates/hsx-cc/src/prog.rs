@@ -31,8 +31,12 @@ pub struct LayoutOptions {
 /// A translated function's extent.
 #[derive(Debug, Clone)]
 pub struct FuncSpan {
+    /// wasm function index.
+    pub fidx: u32,
     /// Function name.
     pub name: String,
+    /// Where each wasm local (parameters first) lives; empty for imports and routines.
+    pub locals: Vec<crate::frame::Local>,
     /// First code byte.
     pub start: u32,
     /// One past the last code byte.
@@ -270,6 +274,7 @@ impl<'m, 'a> Prog<'m, 'a> {
         let start = self.code.here();
         self.code.bind(l);
         self.current = f;
+        let locals;
         if f < self.m.num_imports() {
             let imp = self.m.imports[f as usize].clone();
             let sig = self.m.func_sig(f)?.clone();
@@ -286,10 +291,13 @@ impl<'m, 'a> Prog<'m, 'a> {
                 callers,
             };
             emit_thunk(&mut self.code, &imp, &sig, &mut env)?;
+            locals = Vec::new();
         } else {
-            Fx::translate(self, f)?;
+            locals = Fx::translate(self, f)?;
         }
         self.spans.push(FuncSpan {
+            fidx: f,
+            locals,
             name: self.m.name(f),
             start,
             end: self.code.here(),

@@ -7,10 +7,6 @@ use crate::error::CcError;
 use crate::module::Module;
 use crate::prog::{GLOBALS_BASE, Layout, LayoutOptions, Prog};
 
-/// Header bit of the MiniVM ISA extension EXT1, which translated code uses.
-pub const ISA_EXT1: u32 = 1;
-/// Offset of the `isa_ext` word in a v2 header.
-const ISA_EXT_OFFSET: usize = 0x48;
 
 /// Translation options.
 #[derive(Debug, Clone)]
@@ -49,8 +45,10 @@ pub struct Output {
     pub ro_len: usize,
     /// The memory layout.
     pub layout: Layout,
-    /// (code address, wasm code offset) pairs, for line tables.
+    /// (code address, wasm module byte offset) at each operator that produced code.
     pub pcmap: Vec<(u32, usize)>,
+    /// Every translated function, thunk and routine in code order, with its locals' homes.
+    pub spans: Vec<crate::prog::FuncSpan>,
 }
 
 /// Translate a linked wasm module.
@@ -92,9 +90,14 @@ pub fn translate(wasm: &[u8], opts: &Options) -> Result<Output, CcError> {
     if opts.single_instance {
         img.flags &= !hsx_image::FLAG_ALLOW_MULTIPLE;
     }
-    let mut bytes = img.to_v2_bytes();
-    // The isa_ext word is outside the CRC (vm.md §4.4), so it can be set afterwards.
-    bytes[ISA_EXT_OFFSET..ISA_EXT_OFFSET + 4].copy_from_slice(&ISA_EXT1.to_be_bytes());
+    img.isa_ext = hsx_image::ISA_EXT1;
+    // The executive sizes the task from these: the MiniVM stack, and the zeroed bytes after
+    // rodata (bss, C stack, heap) up to the heap end.
+    img.hints = Some(hsx_image::Hints {
+        stack_size: layout.vm_stack,
+        heap_size: layout.heap_end - layout.data_end,
+    });
+    let bytes = img.to_v2_bytes();
     let mut sym = SymFile::from_json_str("{}").map_err(|e| CcError::Internal(e.to_string()))?;
     for s in &spans {
         sym.symbols.functions.push(Function {
@@ -113,5 +116,6 @@ pub fn translate(wasm: &[u8], opts: &Options) -> Result<Output, CcError> {
         ro_len,
         layout,
         pcmap,
+        spans,
     })
 }

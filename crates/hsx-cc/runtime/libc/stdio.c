@@ -29,12 +29,14 @@ struct _IO_FILE {
 };
 
 static unsigned char inbuf[64];
-static FILE f_in = {0, 0, 0, EOF, 0, 0, inbuf};
-static FILE f_out = {1, 0, 0, EOF, 0, 0, 0};
-static FILE f_err = {2, 0, 0, EOF, 0, 0, 0};
-FILE *const stdin = &f_in;
-FILE *const stdout = &f_out;
-FILE *const stderr = &f_err;
+/* The streams keep wasi-libc's object names: some of its objects (strtod, ...) refer to
+ * __stderr_FILE, and a second definition would pull in its whole stdio. */
+FILE __stdin_FILE = {0, 0, 0, EOF, 0, 0, inbuf};
+FILE __stdout_FILE = {1, 0, 0, EOF, 0, 0, 0};
+FILE __stderr_FILE = {2, 0, 0, EOF, 0, 0, 0};
+FILE *const stdin = &__stdin_FILE;
+FILE *const stdout = &__stdout_FILE;
+FILE *const stderr = &__stderr_FILE;
 
 static size_t wr(FILE *f, const void *p, size_t n)
 {
