@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+# The hsx cc C runtime (printf, malloc, maths) against the host's glibc and libm.
+./crates/hsx-cc/runtime/tests/run_host_tests.sh
 # The README's tour, command by command, against a private hsxd.
 cargo build -p hsx-cli -p hsxd
 ./scripts/tour.sh target/debug
