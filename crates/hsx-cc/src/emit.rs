@@ -126,6 +126,11 @@ pub mod op {
     pub const LDI32: u32 = 0x60;
 }
 
+/// Whether [`Code::li`] needs a flag-setting instruction for `v`.
+pub fn li_changes_flags(v: u32) -> bool {
+    !fits12(v as i32 as i64) && v >> 24 == 0x7F
+}
+
 /// Whether `v` fits a signed 12-bit immediate.
 pub fn fits12(v: i64) -> bool {
     (-2048..=2047).contains(&v)
@@ -186,10 +191,17 @@ impl Code {
         }
     }
 
-    /// Load a 32-bit constant with the shortest form.
+    /// Load a 32-bit constant with the shortest form. Leaves the flags alone, except for
+    /// values whose top byte is 0x7F (see [`li_changes_flags`]).
     pub fn li(&mut self, rd: R, v: u32) {
         if fits12(v as i32 as i64) {
             self.push(word(op::LDI, rd, 0, 0, v));
+        } else if li_changes_flags(v) {
+            // A literal word starting 0x7F reads as BRK to the executive's code scan, which
+            // then keeps the task off its run-ahead fast path: load the complement instead.
+            self.push(word(op::LDI32, rd, 0, 0, 0));
+            self.push(!v);
+            self.push(word(op::NOT, rd, rd, 0, 0));
         } else {
             self.push(word(op::LDI32, rd, 0, 0, 0));
             self.push(v);

@@ -552,9 +552,9 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
             }
             Operator::BrIf { relative_depth } => {
                 let cond = self.pop()?;
-                let cc = self.test_value(&cond)?;
+                // Constants first: nothing may run between the test and the branch.
                 self.materialize_all()?;
-                // Materialising may not disturb the flags: LDI/ST leave PSW alone.
+                let cc = self.test_value(&cond)?;
                 self.br_cc(cc, relative_depth)?;
             }
             Operator::BrTable { targets } => {

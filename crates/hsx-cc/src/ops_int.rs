@@ -291,7 +291,23 @@ impl Fx<'_, '_, '_> {
         self.flags_result(i, Cc::Eq, x.pos)
     }
 
+    /// Write the top two entries' constants to their positions if loading them later would
+    /// disturb the flags a two-instruction sequence carries from one word to the next.
+    fn settle_flag_unsafe_operands(&mut self) -> Result<(), CcError> {
+        let n = self.stack.len();
+        for i in n.saturating_sub(2)..n {
+            let e = self.stack[i];
+            let unsafe_word = (0..e.ty.words())
+                .any(|w| e.const_word(w).is_some_and(crate::emit::li_changes_flags));
+            if unsafe_word && !matches!((self.stack[n - 1].konst, self.stack[n.saturating_sub(2)].konst), (Some(_), Some(_))) {
+                self.materialize_at(i)?;
+            }
+        }
+        Ok(())
+    }
+
     fn add64(&mut self, lo: u32, hi: u32) -> Result<(), CcError> {
+        self.settle_flag_unsafe_operands()?;
         let y = self.pop()?;
         let x = self.pop()?;
         if let (Some(a), Some(b)) = (x.konst, y.konst) {
@@ -347,6 +363,7 @@ impl Fx<'_, '_, '_> {
 
     /// Unsigned 64-bit compare through CMP (low) + SBC (high): C is exact.
     fn cmp64u(&mut self, i: usize, swap: bool, cc: Cc) -> Result<usize, CcError> {
+        self.settle_flag_unsafe_operands()?;
         let y = self.pop()?;
         let x = self.pop()?;
         let (a, b) = if swap { (y, x) } else { (x, y) };
