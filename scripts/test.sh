@@ -3,6 +3,8 @@
 # of the benchmarks. This is the README's second quick-start command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The C tests need clang 16 for wasm32 (installed here when run as root).
+./scripts/deps.sh
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The hsx cc C runtime (printf, malloc, maths) against the host's glibc and libm.

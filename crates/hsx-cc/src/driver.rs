@@ -11,13 +11,28 @@ use crate::translate::{Options, Output, translate};
 /// The runtime sources, embedded so an installed `hsx` needs no source tree.
 const RUNTIME: &[(&str, &str)] = &[
     ("include/hsx.h", include_str!("../runtime/include/hsx.h")),
-    ("include/hsx_command.h", include_str!("../runtime/include/hsx_command.h")),
-    ("include/hsx_mailbox.h", include_str!("../runtime/include/hsx_mailbox.h")),
-    ("include/hsx_stdio.h", include_str!("../runtime/include/hsx_stdio.h")),
-    ("include/hsx_value.h", include_str!("../runtime/include/hsx_value.h")),
+    (
+        "include/hsx_command.h",
+        include_str!("../runtime/include/hsx_command.h"),
+    ),
+    (
+        "include/hsx_mailbox.h",
+        include_str!("../runtime/include/hsx_mailbox.h"),
+    ),
+    (
+        "include/hsx_stdio.h",
+        include_str!("../runtime/include/hsx_stdio.h"),
+    ),
+    (
+        "include/hsx_value.h",
+        include_str!("../runtime/include/hsx_value.h"),
+    ),
     ("libc/rt.h", include_str!("../runtime/libc/rt.h")),
     ("libc/exit.c", include_str!("../runtime/libc/exit.c")),
-    ("libc/hsx_compat.c", include_str!("../runtime/libc/hsx_compat.c")),
+    (
+        "libc/hsx_compat.c",
+        include_str!("../runtime/libc/hsx_compat.c"),
+    ),
     ("libc/malloc.c", include_str!("../runtime/libc/malloc.c")),
     ("libc/math.c", include_str!("../runtime/libc/math.c")),
     ("libc/printf.c", include_str!("../runtime/libc/printf.c")),
@@ -88,7 +103,9 @@ fn run(cmd: &mut Command, verbose: bool, what: &str) -> Result<(), CcError> {
     if status.success() {
         Ok(())
     } else {
-        Err(CcError::Toolchain(format!("{what} failed (see the messages above)")))
+        Err(CcError::Toolchain(format!(
+            "{what} failed (see the messages above)"
+        )))
     }
 }
 
@@ -136,7 +153,10 @@ impl Toolchain {
                 .as_ref()
                 .is_some_and(|s| s.join("include/stdio.h").exists());
         if !has_libc {
-            return Err(missing(&format!("wasi-libc ({} not found)", header.display())));
+            return Err(missing(&format!(
+                "wasi-libc ({} not found)",
+                header.display()
+            )));
         }
         let ld = output_of(
             Command::new(&clang).args(["--target=wasm32-wasi", "-print-prog-name=wasm-ld"]),
@@ -197,7 +217,7 @@ impl Toolchain {
         }
         let io = |path: &Path| {
             let p = path.display().to_string();
-            move |source| CcError::Io { path: p, source }
+            move |error| CcError::Io { path: p, error }
         };
         let parent = self.cache.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(io(parent))?;
@@ -286,15 +306,15 @@ pub fn build(b: &Build) -> Result<Option<Output>, CcError> {
         if !i.exists() {
             return Err(CcError::Io {
                 path: i.display().to_string(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
     }
     let tc = Toolchain::find()?;
     let (include, archive) = tc.runtime(b.verbose)?;
-    let work = tempfile::tempdir().map_err(|source| CcError::Io {
+    let work = tempfile::tempdir().map_err(|error| CcError::Io {
         path: "temporary directory".into(),
-        source,
+        error,
     })?;
     let compile = |src: &Path, obj: &Path| {
         let mut c = tc.clang();
@@ -344,9 +364,9 @@ pub fn build(b: &Build) -> Result<Option<Output>, CcError> {
     }
     link.arg("-o").arg(&wasm);
     run(&mut link, b.verbose, "linking")?;
-    let bytes = std::fs::read(&wasm).map_err(|source| CcError::Io {
+    let bytes = std::fs::read(&wasm).map_err(|error| CcError::Io {
         path: wasm.display().to_string(),
-        source,
+        error,
     })?;
     let out = translate(&bytes, &b.translate)?;
     if b.verbose {

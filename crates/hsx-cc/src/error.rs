@@ -19,12 +19,12 @@ pub enum CcError {
     #[error("{0}")]
     Toolchain(String),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (shown inline: one line for the user).
+        error: std::io::Error,
     },
     /// A bug in the translator (never the user's fault).
     #[error("internal translator error: {0}")]

@@ -334,7 +334,12 @@ impl<'a> Module<'a> {
     /// A printable name for function `f`.
     pub fn name(&self, f: u32) -> String {
         if let Some(n) = self.names.get(&f) {
-            return n.clone();
+            // clang renames a `main(void)` so that the C runtime can call it without argv.
+            return if n == "__original_main" {
+                "main".into()
+            } else {
+                n.clone()
+            };
         }
         if let Some(imp) = self.imports.get(f as usize) {
             return format!("{}.{}", imp.module, imp.name);

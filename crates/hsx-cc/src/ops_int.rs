@@ -264,7 +264,8 @@ impl Fx<'_, '_, '_> {
         let br = |o: Option<&Operator<'_>>| {
             matches!(o, Some(Operator::BrIf { .. }) | Some(Operator::If { .. }))
         };
-        br(self.peek(i + 1)) || (matches!(self.peek(i + 1), Some(Operator::I32Eqz)) && br(self.peek(i + 2)))
+        br(self.peek(i + 1))
+            || (matches!(self.peek(i + 1), Some(Operator::I32Eqz)) && br(self.peek(i + 2)))
     }
 
     fn cmp32(&mut self, i: usize, cc: Cc) -> Result<usize, CcError> {
@@ -299,7 +300,15 @@ impl Fx<'_, '_, '_> {
             let e = self.stack[i];
             let unsafe_word = (0..e.ty.words())
                 .any(|w| e.const_word(w).is_some_and(crate::emit::li_changes_flags));
-            if unsafe_word && !matches!((self.stack[n - 1].konst, self.stack[n.saturating_sub(2)].konst), (Some(_), Some(_))) {
+            if unsafe_word
+                && !matches!(
+                    (
+                        self.stack[n - 1].konst,
+                        self.stack[n.saturating_sub(2)].konst
+                    ),
+                    (Some(_), Some(_))
+                )
+            {
                 self.materialize_at(i)?;
             }
         }

@@ -105,7 +105,7 @@ impl<'m, 'a> Prog<'m, 'a> {
             spans: Vec::new(),
             pcmap: Vec::new(),
             callers: HashMap::new(),
-            current: 0,
+            current: u32::MAX,
             layout,
             exports_by_name,
         })
@@ -117,7 +117,7 @@ impl<'m, 'a> Prog<'m, 'a> {
             .flabels
             .get_mut(f as usize)
             .ok_or_else(|| CcError::BadWasm(format!("function index {f} out of range")))?;
-        if f < self.m.num_imports() {
+        if f != self.current && self.current != u32::MAX {
             self.callers.entry(f).or_default().insert(self.current);
         }
         if let Some(l) = *slot {
@@ -205,21 +205,33 @@ impl<'m, 'a> Prog<'m, 'a> {
         }
     }
 
+    /// The call chain that reached `f`, innermost first (`a ← b ← main`), for errors.
     fn callers_of(&self, f: u32) -> String {
-        let names: Vec<String> = self
-            .callers
-            .get(&f)
-            .map(|s| s.iter().take(4).map(|c| self.m.name(*c)).collect())
-            .unwrap_or_default();
-        if names.is_empty() {
-            "nowhere".into()
-        } else {
-            names.join(", ")
+        let mut chain = Vec::new();
+        let mut at = f;
+        while chain.len() < 8 {
+            let Some(&c) = self.callers.get(&at).and_then(|s| s.iter().next()) else {
+                break;
+            };
+            if chain.contains(&c) || c == at {
+                break;
+            }
+            chain.push(c);
+            at = c;
         }
+        if chain.is_empty() {
+            return "nowhere".into();
+        }
+        chain
+            .iter()
+            .map(|c| self.m.name(*c))
+            .collect::<Vec<_>>()
+            .join(" ← ")
     }
 
     /// Translate everything reachable from the entry point.
     pub fn build(&mut self) -> Result<(), CcError> {
+        self.current = u32::MAX;
         let start = *self.m.func_exports.get("_start").ok_or_else(|| {
             CcError::Unsupported("the module has no `_start` (is there a main function?)".into())
         })?;

@@ -54,8 +54,14 @@ fn i32_arithmetic_and_compares() {
     expect("i32.const 7 i32.const 5 i32.sub", 2);
     expect("i32.const -7 i32.const 2 i32.div_s i32.const 10 i32.add", 7);
     expect("i32.const -7 i32.const 2 i32.rem_s i32.const 10 i32.add", 9);
-    expect("i32.const -1 i32.const 16 i32.div_u i32.const 24 i32.shr_u", 15);
-    expect("i32.const 3 i32.const 9 i32.lt_s i32.const 9 i32.const 3 i32.lt_u i32.add", 1);
+    expect(
+        "i32.const -1 i32.const 16 i32.div_u i32.const 24 i32.shr_u",
+        15,
+    );
+    expect(
+        "i32.const 3 i32.const 9 i32.lt_s i32.const 9 i32.const 3 i32.lt_u i32.add",
+        1,
+    );
     expect("i32.const 0x80000000 i32.const 1 i32.rotl", 1);
     expect("i32.const 0x00F00000 i32.clz", 8);
     expect("i32.const 0x00F00000 i32.ctz", 20);
@@ -69,13 +75,25 @@ fn i64_on_register_pairs() {
         "i64.const 0xFFFFFFFF i64.const 1 i64.add i64.const 32 i64.shr_u i32.wrap_i64",
         1,
     );
-    expect("i64.const 123456789 i64.const 1000 i64.mul i64.const 32 i64.shr_u i32.wrap_i64", 28);
-    expect("i64.const 123456789 i64.const 1000 i64.mul i32.wrap_i64", 0xBE99_1A08);
+    expect(
+        "i64.const 123456789 i64.const 1000 i64.mul i64.const 32 i64.shr_u i32.wrap_i64",
+        28,
+    );
+    expect(
+        "i64.const 123456789 i64.const 1000 i64.mul i32.wrap_i64",
+        0xBE99_1A08,
+    );
     expect("i64.const -1 i64.const 1 i64.lt_s", 1);
     expect("i64.const -1 i64.const 1 i64.lt_u", 0);
     expect("i64.const 0x100000000 i64.const 0xFFFFFFFF i64.gt_u", 1);
-    expect("i64.const 0x8000000000000000 i64.const 0x7FFFFFFF00000001 i64.lt_s", 1);
-    expect("i64.const 1 i64.const 63 i64.shl i64.const 63 i64.shr_s i32.wrap_i64", u32::MAX);
+    expect(
+        "i64.const 0x8000000000000000 i64.const 0x7FFFFFFF00000001 i64.lt_s",
+        1,
+    );
+    expect(
+        "i64.const 1 i64.const 63 i64.shl i64.const 63 i64.shr_s i32.wrap_i64",
+        u32::MAX,
+    );
     expect("i64.const 0x0000000100000000 i64.clz i32.wrap_i64", 31);
 }
 
@@ -125,9 +143,15 @@ fn calls_with_many_arguments_and_indirect_calls() {
     );
     assert_eq!(run(&wasm), Ok(28 + 42));
     // Wrong type, and out of range: the task faults instead of calling anything.
-    let wasm = module(funcs, "(call_indirect (type $t2) (i32.const 1) (i32.const 2) (i32.const 1))");
+    let wasm = module(
+        funcs,
+        "(call_indirect (type $t2) (i32.const 1) (i32.const 2) (i32.const 1))",
+    );
     assert_eq!(run(&wasm), Err("ILLEGAL_OPCODE".into()));
-    let wasm = module(funcs, "(call_indirect (type $t2) (i32.const 1) (i32.const 2) (i32.const 7))");
+    let wasm = module(
+        funcs,
+        "(call_indirect (type $t2) (i32.const 1) (i32.const 2) (i32.const 7))",
+    );
     assert_eq!(run(&wasm), Err("ILLEGAL_OPCODE".into()));
 }
 
@@ -143,7 +167,10 @@ fn memory_and_globals() {
          (i32.load offset=4004 (i32.const 0x5000))",
         0x1122_3344,
     );
-    expect("(i32.store8 (i32.const 0x5000) (i32.const 0xFF)) (i32.load8_s (i32.const 0x5000)) i32.const 256 i32.add", 255);
+    expect(
+        "(i32.store8 (i32.const 0x5000) (i32.const 0xFF)) (i32.load8_s (i32.const 0x5000)) i32.const 256 i32.add",
+        255,
+    );
     expect("(global.set $sp (i32.const 77)) global.get $sp", 77);
     expect("(memory.grow (i32.const 1)) memory.size i32.add", 0);
 }
@@ -188,4 +215,24 @@ proptest! {
         }
         let _ = translate(&wasm, &Options::default());
     }
+}
+
+/// A code word starting 0x7F reads as BRK to the executive's conservative scan and keeps the
+/// task off the run-ahead fast path, so constants like INT_MAX are loaded another way.
+#[test]
+fn no_code_word_scans_as_brk() {
+    let wasm = module(
+        "",
+        "i32.const 0x7FFFFFFF i64.const 0x7FF0000000000001 i32.wrap_i64 i32.add \
+         i64.const 0x7FFFFFFF00000000 i64.const 1 i64.add i64.const 32 i64.shr_u i32.wrap_i64 \
+         i32.add i32.const 0x7F000000 i32.add",
+    );
+    let out = translate(&wasm, &Options::default()).unwrap();
+    let image = hsx_image::Image::parse(&out.image).unwrap();
+    assert!(image.code.chunks(4).all(|w| w[0] != 0x7F));
+    let want = 0x7FFF_FFFFu32
+        .wrapping_add(1)
+        .wrapping_add(0x7FFF_FFFF)
+        .wrapping_add(0x7F00_0000);
+    assert_eq!(run(&wasm), Ok(want));
 }
