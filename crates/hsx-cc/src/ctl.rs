@@ -133,7 +133,7 @@ impl<'a> Fx<'_, '_, 'a> {
                 match e.const_word(k) {
                     Some(v) => self.p.code.li(w as R, v),
                     None => {
-                        let src = self.frame.loc(e.pos + k);
+                        let src = self.loc(&e, k);
                         move_word(&mut self.p.code, Loc::Reg(w as R), src)?;
                     }
                 }
@@ -289,7 +289,7 @@ impl<'a> Fx<'_, '_, 'a> {
             .last()
             .ok_or_else(|| CcError::Internal("select".into()))?;
         let rc = self.reg(&cond, 0, T1)?;
-        if a.konst.is_some() {
+        if a.konst.is_some() || a.local.is_some() {
             let idx = self.stack.len() - 1;
             self.materialize_at(idx)?;
         }
@@ -301,7 +301,7 @@ impl<'a> Fx<'_, '_, 'a> {
             match b.const_word(w) {
                 Some(v) => set_word(&mut self.p.code, dst, v)?,
                 None => {
-                    let src = self.frame.loc(b.pos + w);
+                    let src = self.loc(&b, w);
                     move_word(&mut self.p.code, dst, src)?;
                 }
             }

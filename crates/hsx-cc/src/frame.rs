@@ -38,6 +38,8 @@ pub struct Entry {
     pub pos: u32,
     /// A constant not yet written to its position.
     pub konst: Option<u64>,
+    /// A register-homed local read lazily: the value is still in the local's registers.
+    pub local: Option<u32>,
 }
 
 impl Entry {

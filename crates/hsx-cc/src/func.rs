@@ -206,7 +206,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
         self.p.code.adjsp(0);
         // Parameters arrive in R1..R6; locals start at zero.
         let mut word = 0u32;
-        for i in 0..self.locals.len() {
+        for (i, &used) in uses.iter().enumerate() {
             let l = self.locals[i].clone();
             for w in 0..l.ty.words() {
                 if i < nparams {
@@ -222,7 +222,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                         move_word(&mut self.p.code, l.home[w as usize], Loc::Mem(off))?;
                     }
                     word += 1;
-                } else if uses[i] > 0 {
+                } else if used > 0 {
                     set_word(&mut self.p.code, l.home[w as usize], 0)?;
                 }
             }
@@ -243,6 +243,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
             ty,
             pos: self.next_pos(),
             konst: None,
+            local: None,
         };
         self.stack.push(e);
         e
@@ -255,6 +256,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
             ty,
             pos,
             konst: Some(v),
+            local: None,
         });
     }
 
@@ -267,7 +269,10 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
 
     /// Where word `w` of entry `e` lives.
     pub fn loc(&mut self, e: &Entry, w: u32) -> Loc {
-        self.frame.loc(e.pos + w)
+        match e.local.and_then(|i| self.locals.get(i as usize)) {
+            Some(l) => l.home[w as usize],
+            None => self.frame.loc(e.pos + w),
+        }
     }
 
     /// Word `w` of `e` in a register (`scratch` if it has to be loaded or materialised).
@@ -309,6 +314,14 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
             }
             self.stack[i].konst = None;
         }
+        if e.local.is_some() {
+            for w in 0..e.ty.words() {
+                let dst = self.frame.loc(e.pos + w);
+                let src = self.loc(&e, w);
+                move_word(&mut self.p.code, dst, src)?;
+            }
+            self.stack[i].local = None;
+        }
         Ok(())
     }
 
@@ -331,7 +344,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                 match e.const_word(w) {
                     Some(v) => set_word(&mut self.p.code, dst, v)?,
                     None => {
-                        let src = self.frame.loc(e.pos + w);
+                        let src = self.loc(&e, w);
                         move_word(&mut self.p.code, dst, src)?;
                     }
                 }
@@ -350,6 +363,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                 ty,
                 pos,
                 konst: None,
+                local: None,
             });
             pos += ty.words();
         }
@@ -366,6 +380,17 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
 
     fn local_get(&mut self, i: u32) -> Result<(), CcError> {
         let l = self.local(i)?;
+        if (0..l.ty.words()).all(|w| matches!(l.home[w as usize], Loc::Reg(_))) {
+            // Read where it lives; copied only if the local changes first.
+            let pos = self.next_pos();
+            self.stack.push(Entry {
+                ty: l.ty,
+                pos,
+                konst: None,
+                local: Some(i),
+            });
+            return Ok(());
+        }
         let e = self.push(l.ty);
         for w in 0..l.ty.words() {
             let dst = self.frame.loc(e.pos + w);
@@ -380,11 +405,20 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
             .stack
             .last()
             .ok_or_else(|| CcError::Internal("empty stack".into()))?;
+        // Lazy reads of this local below the value keep the old value.
+        for k in 0..self.stack.len() - 1 {
+            if self.stack[k].local == Some(i) {
+                self.materialize_at(k)?;
+            }
+        }
         for w in 0..l.ty.words() {
+            if e.local == Some(i) {
+                break;
+            }
             match e.const_word(w) {
                 Some(v) => set_word(&mut self.p.code, l.home[w as usize], v)?,
                 None => {
-                    let src = self.frame.loc(e.pos + w);
+                    let src = self.loc(&e, w);
                     move_word(&mut self.p.code, l.home[w as usize], src)?;
                 }
             }

@@ -191,6 +191,11 @@ impl Fx<'_, '_, '_> {
 
     /// Apply `opc` with `mask` to the sign word (the only word of f32, the high word of f64).
     fn sign_op(&mut self, mask: u32, opc: u32) -> Result<(), CcError> {
+        // Only the sign word changes: the other must be at the position already.
+        let top = self.stack.len().saturating_sub(1);
+        if self.stack.get(top).is_some_and(|e| e.local.is_some()) {
+            self.materialize_at(top)?;
+        }
         let x = self.pop()?;
         let w = x.ty.words() - 1;
         if let Some(v) = x.konst {
@@ -214,14 +219,12 @@ impl Fx<'_, '_, '_> {
     }
 
     fn copysign(&mut self) -> Result<(), CcError> {
+        let n = self.stack.len();
+        if n >= 2 {
+            self.materialize_at(n - 2)?;
+        }
         let y = self.pop()?;
         let x = self.pop()?;
-        if x.konst.is_some() {
-            self.stack.push(x);
-            let idx = self.stack.len() - 1;
-            self.materialize_at(idx)?;
-            self.stack.pop();
-        }
         let w = x.ty.words() - 1;
         let rb = self.reg(&y, w, T2)?;
         self.c().li(T1, 0x8000_0000);
@@ -232,7 +235,11 @@ impl Fx<'_, '_, '_> {
         let d = self.dst(x.pos + w);
         self.c().rrr(op::OR, d, T1, T0);
         self.commit(x.pos + w, d)?;
-        self.stack.push(crate::frame::Entry { konst: None, ..x });
+        self.stack.push(crate::frame::Entry {
+            konst: None,
+            local: None,
+            ..x
+        });
         Ok(())
     }
 }

@@ -69,15 +69,15 @@ impl Fx<'_, '_, '_> {
         match o {
             O::I32Const { value } => self.push_const(I32, value as u32 as u64),
             O::I64Const { value } => self.push_const(I64, value as u64),
-            O::I32Add => self.bin32(Bin::Add)?,
-            O::I32Sub => self.bin32(Bin::Sub)?,
-            O::I32Mul => self.bin32(Bin::Mul)?,
-            O::I32And => self.bin32(Bin::And)?,
-            O::I32Or => self.bin32(Bin::Or)?,
-            O::I32Xor => self.bin32(Bin::Xor)?,
-            O::I32Shl => self.bin32(Bin::Shl)?,
-            O::I32ShrS => self.bin32(Bin::ShrS)?,
-            O::I32ShrU => self.bin32(Bin::ShrU)?,
+            O::I32Add => return self.bin32(i, Bin::Add),
+            O::I32Sub => return self.bin32(i, Bin::Sub),
+            O::I32Mul => return self.bin32(i, Bin::Mul),
+            O::I32And => return self.bin32(i, Bin::And),
+            O::I32Or => return self.bin32(i, Bin::Or),
+            O::I32Xor => return self.bin32(i, Bin::Xor),
+            O::I32Shl => return self.bin32(i, Bin::Shl),
+            O::I32ShrS => return self.bin32(i, Bin::ShrS),
+            O::I32ShrU => return self.bin32(i, Bin::ShrU),
             O::I32DivS => self.div32(op::DIV, false)?,
             O::I32DivU => self.div32(op::DIVU, false)?,
             O::I32RemS => self.div32(op::DIV, true)?,
@@ -104,9 +104,8 @@ impl Fx<'_, '_, '_> {
                 let e = self.pop()?;
                 match e.konst {
                     Some(v) => self.push_const(I32, v & 0xFFFF_FFFF),
-                    None => {
-                        self.push(I32);
-                    }
+                    // The low word stays where it is (position or lazy local).
+                    None => self.stack.push(crate::frame::Entry { ty: I32, ..e }),
                 }
             }
             O::I64Add => self.add64(op::ADD, op::ADC)?,
@@ -176,13 +175,32 @@ impl Fx<'_, '_, '_> {
         self.call_func(f)
     }
 
-    fn bin32(&mut self, b: Bin) -> Result<(), CcError> {
+    /// If operator `i + 1` stores this result into a register-homed i32 local that nothing
+    /// on the stack still reads, that register: (local, register, is a tee).
+    fn fused_local_target(&self, i: usize) -> Option<(u32, crate::emit::R, bool)> {
+        let (j, tee) = match self.peek(i + 1)? {
+            Operator::LocalSet { local_index } => (*local_index, false),
+            Operator::LocalTee { local_index } => (*local_index, true),
+            _ => return None,
+        };
+        let l = self.locals.get(j as usize)?;
+        let crate::frame::Loc::Reg(h) = l.home[0] else {
+            return None;
+        };
+        if l.ty.words() != 1 || self.stack.iter().any(|e| e.local == Some(j)) {
+            return None;
+        }
+        Some((j, h, tee))
+    }
+
+    fn bin32(&mut self, i: usize, b: Bin) -> Result<usize, CcError> {
         let y = self.pop()?;
         let x = self.pop()?;
         if let (Some(a), Some(c)) = (x.const_word(0), y.const_word(0)) {
             self.push_const(Ty::I32, u64::from(b.fold(a, c)));
-            return Ok(());
+            return Ok(1);
         }
+        let fused = self.fused_local_target(i);
         let imm = y.const_word(0).map(|v| v as i32 as i64);
         let imm = match (b, imm) {
             (Bin::Add, Some(v)) if fits12(v) => Some(v),
@@ -190,7 +208,10 @@ impl Fx<'_, '_, '_> {
             _ => None,
         };
         let ra = self.reg(&x, 0, T1)?;
-        let d = self.dst(x.pos);
+        let d = match fused {
+            Some((_, h, _)) => h,
+            None => self.dst(x.pos),
+        };
         match imm {
             Some(0) => self.c().mov(d, ra),
             Some(v) => self.c().addi(d, ra, v as i32),
@@ -199,9 +220,26 @@ impl Fx<'_, '_, '_> {
                 self.c().rrr(b.opcode(), d, ra, rb);
             }
         }
-        self.commit(x.pos, d)?;
-        self.push(Ty::I32);
-        Ok(())
+        match fused {
+            // Computed straight into the local: the local.set/tee is done.
+            Some((j, _, tee)) => {
+                if tee {
+                    let pos = self.next_pos();
+                    self.stack.push(crate::frame::Entry {
+                        ty: Ty::I32,
+                        pos,
+                        konst: None,
+                        local: Some(j),
+                    });
+                }
+                Ok(2)
+            }
+            None => {
+                self.commit(x.pos, d)?;
+                self.push(Ty::I32);
+                Ok(1)
+            }
+        }
     }
 
     fn div32(&mut self, div: u32, rem: bool) -> Result<(), CcError> {
