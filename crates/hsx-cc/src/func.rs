@@ -178,11 +178,13 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                     [Loc::Mem(off), Loc::Mem(off + 4)]
                 }
                 None => {
-                    let s0 = self.frame.alloc();
-                    let s1 = if t.words() == 2 {
+                    // Slots grow downwards: the high word's slot first keeps the value in
+                    // little-endian order in memory (a debugger reads it as one 8-byte item).
+                    let s1 = self.frame.alloc();
+                    let s0 = if t.words() == 2 {
                         self.frame.alloc()
                     } else {
-                        s0
+                        s1
                     };
                     [
                         Loc::Mem(Frame::slot_off(s0)),

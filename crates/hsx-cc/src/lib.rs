@@ -6,6 +6,7 @@
 
 mod ctl;
 pub mod driver;
+pub mod dwarf;
 pub mod emit;
 pub mod error;
 pub mod frame;

@@ -44,11 +44,23 @@ pub enum AddrSpec {
     Num(u32),
     /// A symbol name.
     Sym(String),
+    /// A source position, `FILE:LINE` (the first code address of that line).
+    Line(String, u32),
 }
 
-/// Parses an [`AddrSpec`]: a number when it looks like one, else an identifier.
+/// Parses an [`AddrSpec`]: a number when it looks like one, `FILE:LINE` when it ends in
+/// `:` and digits after a file name, else an identifier.
 pub fn parse_addr(s: &str) -> Result<AddrSpec, String> {
     let t = s.trim();
+    if let Some((file, line)) = t.rsplit_once(':')
+        && !file.is_empty()
+        && !file.ends_with(':')
+        && !line.is_empty()
+        && line.bytes().all(|b| b.is_ascii_digit())
+    {
+        let line: u32 = line.parse().map_err(|_| format!("invalid line in '{s}'"))?;
+        return Ok(AddrSpec::Line(file.to_string(), line));
+    }
     if t.starts_with(|c: char| c.is_ascii_digit()) {
         return parse_u32(t).map(AddrSpec::Num);
     }
@@ -718,6 +730,11 @@ mod tests {
         assert_eq!(parse_addr("0x28"), Ok(AddrSpec::Num(40)));
         assert_eq!(parse_addr("40"), Ok(AddrSpec::Num(40)));
         assert_eq!(parse_addr("main"), Ok(AddrSpec::Sym("main".into())));
+        assert_eq!(
+            parse_addr("src/prog.c:13"),
+            Ok(AddrSpec::Line("src/prog.c".into(), 13))
+        );
+        assert_eq!(parse_addr("a::b"), Ok(AddrSpec::Sym("a::b".into())));
         assert_eq!(
             parse_addr("_start.loop"),
             Ok(AddrSpec::Sym("_start.loop".into()))

@@ -91,6 +91,7 @@ fn program_syms() -> SymTable {
             address: i * 4,
             file: Some("prog.c".into()),
             line: Some(100 + i),
+            column: None,
         })
         .collect();
     SymTable::new(f)
