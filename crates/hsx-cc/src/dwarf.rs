@@ -706,3 +706,19 @@ fn type_name<'a>(unit: Unit<'_, 'a>, die: &Die<'_, '_, 'a>, depth: u32) -> Optio
         _ => inner(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(join_path("/tmp/w", "prog.c"), "/tmp/w/prog.c");
+        assert_eq!(join_path("/tmp/w/", "/abs/x.c"), "/abs/x.c");
+        assert_eq!(join_path("", "x.c"), "x.c");
+        assert_eq!(
+            tidy_path("./build/./libc/crt1.c"),
+            "build/libc/crt1.c".to_string()
+        );
+    }
+}

@@ -700,6 +700,24 @@ mod tests {
     }
 
     #[test]
+    fn line_gaps_and_columns() {
+        let text = r#"{"lines": [
+            {"address": 0, "file": "/w/m.c", "line": 3, "column": 5},
+            {"address": 8, "file": null, "line": null},
+            {"address": 16, "file": "/w/m.c", "line": 4}]}"#;
+        let t = SymTable::from_json_str(text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(t.has_lines());
+        assert_eq!(t.line_for_pc(4).map(|l| (l.line, l.column)), Some((3, Some(5))));
+        // Code from no source line: no line, not the previous one.
+        assert_eq!(t.line_for_pc(12), None);
+        assert_eq!(t.line_for_pc(20).map(|l| l.line), Some(4));
+        assert_eq!(t.addresses_for_line("m.c", 4), std::vec![16]);
+        let back = t.file().to_json_string();
+        assert!(back.contains("\"column\": 5") && !back.contains("\"column\": null"));
+        assert!(!SymTable::new(SymFile::default()).has_lines());
+    }
+
+    #[test]
     fn label_keys() {
         assert_eq!(SymFile::label_key(0x10), "0x00000010");
         assert_eq!(parse_label_key("0x0000ABCD"), Some(0xABCD));

@@ -646,6 +646,13 @@ mod tests {
         );
         assert_eq!(s.addresses_for_line(1, "main.c", 11), vec![16]);
         assert_eq!(s.lookup_source(1, "src/main.c", 5)["addresses"], json!([8]));
+        // Line 6 has no code: the next line that has (11) answers.
+        let next = s.lookup_source(1, "main.c", 6);
+        assert_eq!(
+            (&next["line"], &next["requested_line"], &next["addresses"]),
+            (&json!(11), &json!(6), &json!([16]))
+        );
+        assert_eq!(s.lookup_source(1, "main.c", 40)["addresses"], json!([]));
         assert!(s.addresses_for_line(7, "main.c", 5).is_empty());
     }
 
