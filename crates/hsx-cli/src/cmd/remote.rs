@@ -331,7 +331,7 @@ pub enum BpOp {
         /// Task id.
         #[arg(value_parser = parse_u32)]
         pid: u32,
-        /// Address or symbol name.
+        /// Address, symbol name, or C source position FILE:LINE.
         #[arg(value_parser = parse_addr)]
         addr: AddrSpec,
     },
@@ -341,7 +341,7 @@ pub enum BpOp {
         /// Task id.
         #[arg(value_parser = parse_u32)]
         pid: u32,
-        /// Address or symbol name.
+        /// Address, symbol name, or C source position FILE:LINE.
         #[arg(value_parser = parse_addr)]
         addr: AddrSpec,
     },
@@ -379,7 +379,7 @@ pub struct DisArgs {
     /// Task id.
     #[arg(value_parser = parse_u32)]
     pub pid: u32,
-    /// Start address or symbol (default: the task's PC).
+    /// Start address, symbol or FILE:LINE (default: the task's PC).
     #[arg(value_parser = parse_addr)]
     pub addr: Option<AddrSpec>,
     /// Instructions to show (1..64).
@@ -407,7 +407,7 @@ pub struct SymArgs {
     /// Task id.
     #[arg(value_parser = parse_u32)]
     pub pid: u32,
-    /// A name to look up, or an address to name (without: list the symbols).
+    /// A name to look up, an address to name, or FILE:LINE (without: list the symbols).
     #[arg(value_parser = parse_addr)]
     pub query: Option<AddrSpec>,
     /// Kind of symbols to list.
