@@ -707,7 +707,10 @@ mod tests {
             {"address": 16, "file": "/w/m.c", "line": 4}]}"#;
         let t = SymTable::from_json_str(text).unwrap_or_else(|e| panic!("{e}"));
         assert!(t.has_lines());
-        assert_eq!(t.line_for_pc(4).map(|l| (l.line, l.column)), Some((3, Some(5))));
+        assert_eq!(
+            t.line_for_pc(4).map(|l| (l.line, l.column)),
+            Some((3, Some(5)))
+        );
         // Code from no source line: no line, not the previous one.
         assert_eq!(t.line_for_pc(12), None);
         assert_eq!(t.line_for_pc(20).map(|l| l.line), Some(4));
