@@ -325,7 +325,7 @@ pub struct BpArgs {
 /// Breakpoint operations.
 #[derive(Debug, Clone, Subcommand, PartialEq)]
 pub enum BpOp {
-    /// Add a breakpoint at an address or symbol.
+    /// Add a breakpoint at an address, a symbol or a C line (FILE:LINE).
     #[command(visible_alias = "set")]
     Add {
         /// Task id.
