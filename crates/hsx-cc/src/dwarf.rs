@@ -43,6 +43,9 @@ struct Func {
     body: (u64, u64),
     /// (pc, code-relative offset) in pc order, starting at the function's first address.
     points: Vec<(u32, u64)>,
+    /// First address after the prologue (the first wasm operator's code): parameters are
+    /// in their homes from here on.
+    body_pc: u32,
 }
 
 /// A line-table row: `[start, end)` (code-relative) is `file:line:column`.
@@ -119,6 +122,11 @@ fn functions(input: &DebugInput<'_, '_>) -> Vec<Func> {
         let from = input.pcmap.partition_point(|p| p.0 < s.start);
         let to = input.pcmap.partition_point(|p| p.0 < s.end);
         let mut points: Vec<(u32, u64)> = Vec::new();
+        let body_pc = input
+            .pcmap
+            .get(from)
+            .filter(|p| p.0 < s.end)
+            .map_or(s.start, |p| p.0);
         // The prologue comes from the function's start (its DWARF `low_pc`).
         if input.pcmap.get(from).is_none_or(|p| p.0 > s.start) {
             points.push((s.start, rel(r.start as usize)));
@@ -132,6 +140,7 @@ fn functions(input: &DebugInput<'_, '_>) -> Vec<Func> {
             span: k,
             body: (rel(r.start as usize), rel(r.end as usize)),
             points,
+            body_pc,
         });
     }
     out
@@ -296,7 +305,7 @@ impl<'a> Ctx<'_, 'a> {
         let pts = &func.points;
         let i = pts.partition_point(|p| p.1 < a);
         let start = if a <= func.body.0 {
-            span.start
+            func.body_pc
         } else {
             pts.get(i)?.0
         };
@@ -411,7 +420,7 @@ impl<'a> Ctx<'_, 'a> {
         Ok(Scope::Func {
             func,
             frame_base,
-            ranges: vec![(span.start, span.end)],
+            ranges: vec![(self.funcs[func].body_pc, span.end)],
         })
     }
 
