@@ -6,42 +6,9 @@ use wasmparser::{BlockType, Operator};
 use crate::emit::{Cc, FP, Label, R};
 use crate::error::CcError;
 use crate::frame::{Entry, Loc, T0, T1, T2, move_word, set_word};
-use crate::func::Fx;
+use crate::func::{Ctl, Fx, Kind};
 use crate::module::Ty;
 use crate::prog::Prog;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Block,
-    Loop,
-    If,
-    Func,
-}
-
-/// A control frame.
-pub(crate) struct Ctl {
-    pub(crate) kind: Kind,
-    /// Branch target (end for block/if/function, start for loop).
-    pub(crate) label: Label,
-    /// Where the false arm starts (`if` only), until `else` binds it.
-    pub(crate) else_label: Option<Label>,
-    /// Entries below the frame.
-    pub(crate) height: usize,
-    /// Word position of the first parameter/result.
-    pub(crate) base: u32,
-    pub(crate) params: Vec<Ty>,
-    pub(crate) results: Vec<Ty>,
-}
-
-impl Ctl {
-    fn branch_types(&self) -> &[Ty] {
-        if self.kind == Kind::Loop {
-            &self.params
-        } else {
-            &self.results
-        }
-    }
-}
 
 pub(crate) fn block_sig(p: &Prog<'_, '_>, bt: BlockType) -> Result<(Vec<Ty>, Vec<Ty>), CcError> {
     Ok(match bt {

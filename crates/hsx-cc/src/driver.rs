@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::CcError;
-use crate::ops_float::HELPERS;
+use crate::helpers::HELPERS;
 use crate::translate::{Options, Output, translate};
 
 /// The runtime sources, embedded so an installed `hsx` needs no source tree.

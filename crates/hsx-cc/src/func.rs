@@ -9,7 +9,6 @@
 
 use wasmparser::Operator;
 
-use crate::ctl::{Ctl, Kind};
 use crate::emit::{Cc, Code, FP, Label, R, SP};
 use crate::error::CcError;
 use crate::frame::{
@@ -17,6 +16,39 @@ use crate::frame::{
 };
 use crate::module::{Sig, Ty};
 use crate::prog::Prog;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Block,
+    Loop,
+    If,
+    Func,
+}
+
+/// A control frame.
+pub(crate) struct Ctl {
+    pub(crate) kind: Kind,
+    /// Branch target (end for block/if/function, start for loop).
+    pub(crate) label: Label,
+    /// Where the false arm starts (`if` only), until `else` binds it.
+    pub(crate) else_label: Option<Label>,
+    /// Entries below the frame.
+    pub(crate) height: usize,
+    /// Word position of the first parameter/result.
+    pub(crate) base: u32,
+    pub(crate) params: Vec<Ty>,
+    pub(crate) results: Vec<Ty>,
+}
+
+impl Ctl {
+    pub(crate) fn branch_types(&self) -> &[Ty] {
+        if self.kind == Kind::Loop {
+            &self.params
+        } else {
+            &self.results
+        }
+    }
+}
 
 /// Translator state for one function.
 pub struct Fx<'p, 'm, 'a> {
@@ -150,7 +182,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                 }
                 Operator::Call { .. } | Operator::CallIndirect { .. } => calls += 1,
                 // Float and 64-bit helpers are calls too.
-                o if crate::ops_float::is_helper_call(o) => calls += 1,
+                o if crate::helpers::is_helper_call(o) => calls += 1,
                 _ => {}
             }
         }
@@ -178,11 +210,13 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                     [Loc::Mem(off), Loc::Mem(off + 4)]
                 }
                 None => {
-                    let s0 = self.frame.alloc();
-                    let s1 = if t.words() == 2 {
+                    // Slots grow downwards: the high word's slot first keeps the value in
+                    // little-endian order in memory (a debugger reads it as one 8-byte item).
+                    let s1 = self.frame.alloc();
+                    let s0 = if t.words() == 2 {
                         self.frame.alloc()
                     } else {
-                        s0
+                        s1
                     };
                     [Loc::Mem(Frame::slot_off(s0)), Loc::Mem(Frame::slot_off(s1))]
                 }

@@ -4,12 +4,15 @@
 //! libc); this crate validates that module with `wasmparser` and translates it to MiniVM
 //! code and data, producing a `.hxe` v2 image and a `.sym` file. See `docs/c-toolchain.md`.
 
+mod build;
 mod ctl;
 pub mod driver;
+pub mod dwarf;
 pub mod emit;
 pub mod error;
 pub mod frame;
 mod func;
+mod helpers;
 pub mod imports;
 pub mod module;
 mod ops_float;
@@ -20,5 +23,5 @@ pub mod runtime;
 pub mod translate;
 
 pub use error::CcError;
-pub use ops_float::HELPERS;
+pub use helpers::HELPERS;
 pub use translate::{Options, Output, translate};

@@ -114,6 +114,9 @@ pub struct Module<'a> {
     pub start: Option<u32>,
     /// Custom sections by name (DWARF).
     pub custom: HashMap<String, &'a [u8]>,
+    /// Byte offset of the Code section's payload in the module file (DWARF code addresses
+    /// are relative to it).
+    pub code_start: usize,
 }
 
 /// Features clang-16's wasm32 backend can emit by default, plus bulk memory and the
@@ -162,6 +165,7 @@ impl<'a> Module<'a> {
             names: HashMap::new(),
             start: None,
             custom: HashMap::new(),
+            code_start: 0,
         };
         for payload in Parser::new(0).parse_all(bytes) {
             match payload? {
@@ -284,6 +288,9 @@ impl<'a> Module<'a> {
                         }
                     }
                 }
+                Payload::CodeSectionStart {
+                    unchecked_range, ..
+                } => m.code_start = unchecked_range.start as usize,
                 Payload::CodeSectionEntry(body) => m.bodies.push(body),
                 Payload::CustomSection(c) => {
                     if let KnownCustom::Name(names) = c.as_known() {

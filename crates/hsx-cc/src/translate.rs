@@ -1,8 +1,11 @@
 //! The translator's entry point: wasm bytes in, image and symbols out.
 
-use hsx_image::Image;
-use hsx_image::sym::{Function, SymFile};
+use std::collections::HashMap;
 
+use hsx_image::Image;
+use hsx_image::sym::{Function, MemoryRegion, SymFile};
+
+use crate::dwarf::{DebugInput, add_debug_info};
 use crate::error::CcError;
 use crate::module::Module;
 use crate::prog::{GLOBALS_BASE, Layout, LayoutOptions, Prog};
@@ -48,6 +51,8 @@ pub struct Output {
     pub pcmap: Vec<(u32, usize)>,
     /// Every translated function, thunk and routine in code order, with its locals' homes.
     pub spans: Vec<crate::prog::FuncSpan>,
+    /// Problems that did not stop the translation (unreadable DWARF).
+    pub warnings: Vec<String>,
 }
 
 /// Translate a linked wasm module.
@@ -70,6 +75,10 @@ pub fn translate(wasm: &[u8], opts: &Options) -> Result<Output, CcError> {
             let gl = m.globals[g as usize];
             p.global_addr(g).ok().map(|a| (a, gl.init, gl.ty.words()))
         })
+        .collect();
+    let global_addrs: HashMap<u32, u32> = (0..m.globals.len() as u32)
+        .filter(|g| m.globals[*g as usize].mutable)
+        .filter_map(|g| p.global_addr(g).ok().map(|a| (g, a)))
         .collect();
     let code = std::mem::take(&mut p.code).finish()?;
     let mut rodata = vec![0u8; (layout.data_end - GLOBALS_BASE) as usize];
@@ -97,7 +106,24 @@ pub fn translate(wasm: &[u8], opts: &Options) -> Result<Output, CcError> {
         heap_size: layout.heap_end - layout.data_end,
     });
     let bytes = img.to_v2_bytes();
-    let mut sym = SymFile::from_json_str("{}").map_err(|e| CcError::Internal(e.to_string()))?;
+    let mut sym = SymFile {
+        hxe_crc: hsx_image::compute_crc(&bytes).unwrap_or(0),
+        ..SymFile::default()
+    };
+    sym.memory_regions.push(MemoryRegion {
+        name: "code".into(),
+        kind: "text".into(),
+        start: 0,
+        end: (code_len as u32).saturating_sub(1),
+    });
+    if ro_len > 0 {
+        sym.memory_regions.push(MemoryRegion {
+            name: "rodata".into(),
+            kind: "data".into(),
+            start: GLOBALS_BASE,
+            end: GLOBALS_BASE + ro_len as u32 - 1,
+        });
+    }
     for s in &spans {
         sym.symbols.functions.push(Function {
             name: s.name.clone(),
@@ -108,7 +134,22 @@ pub fn translate(wasm: &[u8], opts: &Options) -> Result<Output, CcError> {
             line: None,
         });
     }
+    let mut warnings = Vec::new();
+    let input = DebugInput {
+        m: &m,
+        pcmap: &pcmap,
+        spans: &spans,
+        global_addrs: &global_addrs,
+    };
+    if let Err(e) = add_debug_info(&mut sym, &input) {
+        warnings.push(format!("debug information left out: malformed DWARF ({e})"));
+        sym.lines.clear();
+        sym.symbols.locals.clear();
+        sym.symbols.variables.clear();
+    }
+    sym.sort_canonical();
     Ok(Output {
+        warnings,
         image: bytes,
         sym,
         code_len,

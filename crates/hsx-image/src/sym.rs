@@ -243,9 +243,12 @@ pub struct LineEntry {
     /// Source file.
     #[serde(default)]
     pub file: Option<String>,
-    /// Source line.
+    /// Source line (`None`: code from no source line starts here).
     #[serde(default)]
     pub line: Option<u32>,
+    /// Source column, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
 }
 
 /// An integer from a JSON number or a decimal / `0x` string.
@@ -274,6 +277,7 @@ fn line_from(obj: &Map<String, Value>, address: u32) -> LineEntry {
         address,
         file: loose_str(obj.get("file")).or_else(|| loose_str(obj.get("source"))),
         line: loose_u32(obj.get("line")),
+        column: loose_u32(obj.get("column")),
     }
 }
 
@@ -525,10 +529,10 @@ impl SymTable {
                 .map(|(i, insn)| (insn.pc, LineRef::Insn(i)))
                 .collect()
         } else {
+            // Entries without a line stay: they end the previous line's range.
             file.lines
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| l.line.is_some())
                 .map(|(i, l)| (l.address, LineRef::Line(i)))
                 .collect()
         };
@@ -632,7 +636,7 @@ impl SymTable {
                     file: l.file.as_deref(),
                     directory: None,
                     line: l.line?,
-                    column: None,
+                    column: l.column,
                     function: None,
                 })
             }
@@ -652,6 +656,11 @@ impl SymTable {
     pub fn line_for_pc(&self, pc: u32) -> Option<SourceLine<'_>> {
         let upto = self.lines.partition_point(|&r| self.line_address(r) <= pc);
         self.line_ref(*self.lines.get(upto.checked_sub(1)?)?)
+    }
+
+    /// Whether the table maps any code address to a source line.
+    pub fn has_lines(&self) -> bool {
+        self.lines.iter().any(|&r| self.line_ref(r).is_some())
     }
 
     /// Code addresses mapped to `file:line`, ascending; `file` matches exactly or as a
@@ -688,6 +697,27 @@ mod tests {
         assert!(same_file("main.c", "/abs/src/main.c"));
         assert!(!same_file("xmain.c", "main.c"));
         assert!(same_file("main.c", "main.c"));
+    }
+
+    #[test]
+    fn line_gaps_and_columns() {
+        let text = r#"{"lines": [
+            {"address": 0, "file": "/w/m.c", "line": 3, "column": 5},
+            {"address": 8, "file": null, "line": null},
+            {"address": 16, "file": "/w/m.c", "line": 4}]}"#;
+        let t = SymTable::from_json_str(text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(t.has_lines());
+        assert_eq!(
+            t.line_for_pc(4).map(|l| (l.line, l.column)),
+            Some((3, Some(5)))
+        );
+        // Code from no source line: no line, not the previous one.
+        assert_eq!(t.line_for_pc(12), None);
+        assert_eq!(t.line_for_pc(20).map(|l| l.line), Some(4));
+        assert_eq!(t.addresses_for_line("m.c", 4), std::vec![16]);
+        let back = t.file().to_json_string();
+        assert!(back.contains("\"column\": 5") && !back.contains("\"column\": null"));
+        assert!(!SymTable::new(SymFile::default()).has_lines());
     }
 
     #[test]

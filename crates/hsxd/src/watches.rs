@@ -233,7 +233,14 @@ impl Watches {
             return Err(OpError::failed("watch expression must be non-empty"));
         }
         let length = length.map(|l| l.max(1));
-        let kind = watch_kind(expr, kind);
+        let mut kind = watch_kind(expr, kind);
+        // `f::x` and `x@f` name a local unless a symbol has that very name.
+        if kind == WatchKind::Auto
+            && (expr.contains("::") || expr.contains('@'))
+            && symbols.table(pid).and_then(|t| t.symbol(expr)).is_none()
+        {
+            kind = WatchKind::Local;
+        }
         if kind == WatchKind::Local {
             let w = eval_local(exec, symbols.table(pid), pid, expr, length)?;
             let id = self.next_id();

@@ -104,6 +104,9 @@ pub fn run(args: CcArgs) -> Result<ExitCode> {
     let Some(out) = hsx_cc::driver::build(&build)? else {
         return Ok(ExitCode::SUCCESS);
     };
+    for w in &out.warnings {
+        eprintln!("hsx cc: warning: {w}");
+    }
     std::fs::write(&output, &out.image)
         .with_context(|| format!("cannot write {}", output.display()))?;
     let sym_path = args

@@ -161,6 +161,22 @@ impl Ctx {
                     .and_then(|a| u32::try_from(a).ok())
                     .ok_or_else(|| CmdError::Usage(format!("no symbol '{name}' in pid {pid}")))
             }
+            AddrSpec::Line(file, line) => {
+                let reply = self.call_quiet(&request(
+                    "sym",
+                    json!({"op": "lookup_source", "pid": pid, "file": file, "line": line}),
+                ))?;
+                reply
+                    .get("source")
+                    .and_then(|s| s.get("addresses"))
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.first())
+                    .and_then(render::as_u64)
+                    .and_then(|a| u32::try_from(a).ok())
+                    .ok_or_else(|| {
+                        CmdError::Usage(format!("no code at {file}:{line} in pid {pid}"))
+                    })
+            }
         }
     }
 
@@ -331,6 +347,29 @@ impl Ctx {
                             "sym",
                             json!({"op": "lookup_name", "pid": a.pid, "name": name}),
                         ))?,
+                        Some(AddrSpec::Line(file, line)) => {
+                            let reply = self.call(&request(
+                                "sym",
+                                json!({"op": "lookup_source", "pid": a.pid, "file": file, "line": line}),
+                            ))?;
+                            let src = reply.get("source").cloned().unwrap_or(Value::Null);
+                            let addrs: Vec<String> = src
+                                .get("addresses")
+                                .and_then(Value::as_array)
+                                .into_iter()
+                                .flatten()
+                                .filter_map(render::as_u64)
+                                .map(|a| format!("0x{a:04X}"))
+                                .collect();
+                            if addrs.is_empty() {
+                                return Err(CmdError::Failed(format!(
+                                    "no code at {file}:{line} in pid {}",
+                                    a.pid
+                                )));
+                            }
+                            let at = src.get("line").and_then(render::as_u64).unwrap_or(0);
+                            return self.print(&format!("{file}:{at}: {}\n", addrs.join(" ")));
+                        }
                         None => {
                             let kind = match a.kind {
                                 SymKind::All => "all",

@@ -44,11 +44,23 @@ pub enum AddrSpec {
     Num(u32),
     /// A symbol name.
     Sym(String),
+    /// A source position, `FILE:LINE` (the first code address of that line).
+    Line(String, u32),
 }
 
-/// Parses an [`AddrSpec`]: a number when it looks like one, else an identifier.
+/// Parses an [`AddrSpec`]: a number when it looks like one, `FILE:LINE` when it ends in
+/// `:` and digits after a file name, else an identifier.
 pub fn parse_addr(s: &str) -> Result<AddrSpec, String> {
     let t = s.trim();
+    if let Some((file, line)) = t.rsplit_once(':')
+        && !file.is_empty()
+        && !file.ends_with(':')
+        && !line.is_empty()
+        && line.bytes().all(|b| b.is_ascii_digit())
+    {
+        let line: u32 = line.parse().map_err(|_| format!("invalid line in '{s}'"))?;
+        return Ok(AddrSpec::Line(file.to_string(), line));
+    }
     if t.starts_with(|c: char| c.is_ascii_digit()) {
         return parse_u32(t).map(AddrSpec::Num);
     }
@@ -313,13 +325,13 @@ pub struct BpArgs {
 /// Breakpoint operations.
 #[derive(Debug, Clone, Subcommand, PartialEq)]
 pub enum BpOp {
-    /// Add a breakpoint at an address or symbol.
+    /// Add a breakpoint at an address, a symbol or a C line (FILE:LINE).
     #[command(visible_alias = "set")]
     Add {
         /// Task id.
         #[arg(value_parser = parse_u32)]
         pid: u32,
-        /// Address or symbol name.
+        /// Address, symbol name, or C source position FILE:LINE.
         #[arg(value_parser = parse_addr)]
         addr: AddrSpec,
     },
@@ -329,7 +341,7 @@ pub enum BpOp {
         /// Task id.
         #[arg(value_parser = parse_u32)]
         pid: u32,
-        /// Address or symbol name.
+        /// Address, symbol name, or C source position FILE:LINE.
         #[arg(value_parser = parse_addr)]
         addr: AddrSpec,
     },
@@ -367,7 +379,7 @@ pub struct DisArgs {
     /// Task id.
     #[arg(value_parser = parse_u32)]
     pub pid: u32,
-    /// Start address or symbol (default: the task's PC).
+    /// Start address, symbol or FILE:LINE (default: the task's PC).
     #[arg(value_parser = parse_addr)]
     pub addr: Option<AddrSpec>,
     /// Instructions to show (1..64).
@@ -395,7 +407,7 @@ pub struct SymArgs {
     /// Task id.
     #[arg(value_parser = parse_u32)]
     pub pid: u32,
-    /// A name to look up, or an address to name (without: list the symbols).
+    /// A name to look up, an address to name, or FILE:LINE (without: list the symbols).
     #[arg(value_parser = parse_addr)]
     pub query: Option<AddrSpec>,
     /// Kind of symbols to list.
@@ -718,6 +730,11 @@ mod tests {
         assert_eq!(parse_addr("0x28"), Ok(AddrSpec::Num(40)));
         assert_eq!(parse_addr("40"), Ok(AddrSpec::Num(40)));
         assert_eq!(parse_addr("main"), Ok(AddrSpec::Sym("main".into())));
+        assert_eq!(
+            parse_addr("src/prog.c:13"),
+            Ok(AddrSpec::Line("src/prog.c".into(), 13))
+        );
+        assert_eq!(parse_addr("a::b"), Ok(AddrSpec::Sym("a::b".into())));
         assert_eq!(
             parse_addr("_start.loop"),
             Ok(AddrSpec::Sym("_start.loop".into()))

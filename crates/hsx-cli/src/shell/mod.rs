@@ -307,7 +307,7 @@ mod tests {
             );
         }
         let bp_add = help_topic(&["bp".into(), "add".into()]).unwrap_or_default();
-        assert!(bp_add.contains("Address or symbol name"), "{bp_add}");
+        assert!(bp_add.contains("Address, symbol name"), "{bp_add}");
         assert!(help_topic(&["nope".into()]).is_none());
         // Every command renders its own help without panicking.
         for sub in ShellLine::command().get_subcommands() {

@@ -274,7 +274,8 @@ fn source_pos_json(pos: Option<&(Option<String>, u32)>) -> Value {
 }
 
 /// `step` with `source_only`: runs task `pid` one instruction at a time until its PC
-/// maps to another source line than where it started (`line_for_pc`), `lines` times.
+/// maps to another source line than where it started (`line_for_pc`; code that maps to no
+/// line is stepped through), `lines` times.
 /// It also stops at a debug break, on arriving at a breakpoint address, when the task
 /// can no longer run, or after [`SOURCE_STEP_MAX`] instructions. Without a line table
 /// it steps `lines` instructions and says so in `warnings`. The extra `source` key
@@ -288,9 +289,7 @@ fn source_step(d: &Daemon, exec: &mut Executive, pid: u32, lines: u64) -> Result
             .map(|l| (l.file.map(str::to_string), l.line))
     };
     let mut extra = Map::new();
-    // `line_for_pc` takes the last entry at or below the PC: none at the top means
-    // the table has no lines at all.
-    if line_at(u32::MAX).is_none() {
+    if !syms.as_ref().is_some_and(|s| s.table.has_lines()) {
         let r = exec.step_pid(pid, lines.clamp(1, SOURCE_STEP_MAX));
         let events = publish(d, exec);
         let s = r.map_err(OpError::from)?;
@@ -344,7 +343,10 @@ fn source_step(d: &Daemon, exec: &mut Executive, pid: u32, lines: u64) -> Result
                 stop = "not_running";
                 break 'lines;
             }
-            if line_at(pc_of(exec)?) != start {
+            // Code from no source line (a libc routine without debug information, a
+            // translator thunk) is stepped through, as a debugger's `step` does.
+            let now = line_at(pc_of(exec)?);
+            if now != start && (now.is_some() || start.is_none()) {
                 break;
             }
         }

@@ -82,6 +82,17 @@ pub(crate) fn parse_sym(op: Option<String>, obj: &Obj) -> Result<(u32, SymOp), P
         "lookup_line" | "line" => SymOp::LookupLine {
             address: sym_address("line", obj)?,
         },
+        "lookup_source" | "source" => {
+            let file = match field(obj, "file") {
+                Some(Value::String(f)) if !f.is_empty() => f.clone(),
+                _ => return Err(ProtoError::msg("sym lookup_source requires 'file'")),
+            };
+            let line = field(obj, "line")
+                .and_then(parse_int)
+                .and_then(|l| u32::try_from(l).ok())
+                .ok_or_else(|| ProtoError::msg("sym lookup_source requires 'line'"))?;
+            SymOp::LookupSource { file, line }
+        }
         other => return Err(ProtoError::msg(format!("unknown sym op '{other}'"))),
     };
     Ok((pid, op))
@@ -115,6 +126,7 @@ pub(crate) fn sym(ctx: &Ctx<'_>, pid: u32, op: SymOp) -> Result<Outcome, ProtoEr
         SymOp::LookupLine { address } => Reply::with("line", v)
             .and("pid", json!(pid))
             .and("address", json!(address)),
+        SymOp::LookupSource { .. } => Reply::with("source", v).and("pid", json!(pid)),
     };
     Ok(reply.into())
 }

@@ -76,7 +76,18 @@ pub enum SymOp {
         /// Address.
         address: u32,
     },
+    /// `lookup_source`/`source`: code addresses of `file:line` (breakpoints by line).
+    LookupSource {
+        /// Source file (matched as a path suffix).
+        file: String,
+        /// Source line.
+        line: u32,
+    },
 }
+
+/// How many lines after a requested one `lookup_source` looks for code (a blank line or a
+/// declaration has none; a debugger moves the breakpoint to the next line that has).
+pub const SOURCE_LINE_SEARCH: u32 = 32;
 
 /// Largest `.sym` file read (a linker-written file for a full 64 KiB image is far smaller).
 pub const MAX_SYM_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -389,10 +400,16 @@ impl SymbolStore {
             .unwrap_or_default()
     }
 
-    /// `{pid, file, line, addresses:[…]}` for a source position (breakpoints by line).
+    /// `{pid, file, line, requested_line, addresses:[…]}` for a source position
+    /// (breakpoints by line): the addresses of `line`, or of the first of the next
+    /// [`SOURCE_LINE_SEARCH`] lines that has code (`line` says which).
     pub fn lookup_source(&self, pid: u32, file: &str, line: u32) -> Value {
-        json!({"pid": pid, "file": file, "line": line,
-               "addresses": self.addresses_for_line(pid, file, line)})
+        let (found, addresses) = (line..line.saturating_add(SOURCE_LINE_SEARCH))
+            .map(|l| (l, self.addresses_for_line(pid, file, l)))
+            .find(|(_, a)| !a.is_empty())
+            .unwrap_or((line, Vec::new()));
+        json!({"pid": pid, "file": file, "line": found, "requested_line": line,
+               "addresses": addresses})
     }
 
     /// `Backend::symbols` in one call.
@@ -425,6 +442,7 @@ impl SymbolStore {
             SymOp::LookupName { name } => self.lookup_name(pid, name),
             SymOp::LookupAddr { address } => self.lookup_addr(pid, *address),
             SymOp::LookupLine { address } => self.lookup_line(pid, *address),
+            SymOp::LookupSource { file, line } => self.lookup_source(pid, file, *line),
         }
     }
 }
@@ -472,16 +490,19 @@ mod tests {
                 address: 0,
                 file: Some("main.c".into()),
                 line: Some(4),
+                column: None,
             },
             hsx_image::sym::LineEntry {
                 address: 8,
                 file: Some("main.c".into()),
                 line: Some(5),
+                column: None,
             },
             hsx_image::sym::LineEntry {
                 address: 16,
                 file: Some("main.c".into()),
                 line: Some(11),
+                column: None,
             },
         ];
         f
@@ -625,6 +646,13 @@ mod tests {
         );
         assert_eq!(s.addresses_for_line(1, "main.c", 11), vec![16]);
         assert_eq!(s.lookup_source(1, "src/main.c", 5)["addresses"], json!([8]));
+        // Line 6 has no code: the next line that has (11) answers.
+        let next = s.lookup_source(1, "main.c", 6);
+        assert_eq!(
+            (&next["line"], &next["requested_line"], &next["addresses"]),
+            (&json!(11), &json!(6), &json!([16]))
+        );
+        assert_eq!(s.lookup_source(1, "main.c", 40)["addresses"], json!([]));
         assert!(s.addresses_for_line(7, "main.c", 5).is_empty());
     }
 

@@ -46,11 +46,13 @@ fn syms() -> SymTable {
             address: 0,
             file: Some("m.c".into()),
             line: Some(2),
+            column: None,
         },
         LineEntry {
             address: 0x0C,
             file: Some("m.c".into()),
             line: Some(3),
+            column: None,
         },
     ];
     SymTable::new(f)

@@ -229,6 +229,32 @@ where
             address: None,
             location: "const".to_string(),
         }),
+        Storage::Indirect { base, offset } => {
+            let inner = LocalVar {
+                storage: (**base).clone(),
+                ..var.clone()
+            };
+            // Through `dyn` so the recursion instantiates one more copy, not infinitely many.
+            let read_dyn: &dyn Fn(u32, &mut [u8]) -> usize = &read;
+            let b = read_local(table, &inner, frame, 4, read_dyn)?;
+            let Ok(word) = <[u8; 4]>::try_from(b.bytes.as_slice()) else {
+                return Err(LocalError::BadLocation(format!(
+                    "cannot read the base address at {}",
+                    b.location
+                )));
+            };
+            let address = offset_addr(u32::from_le_bytes(word), *offset);
+            let location = match offset {
+                0 => format!("[{}]", b.location),
+                o if *o > 0 => format!("[{}]+0x{o:X}", b.location),
+                o => format!("[{}]-0x{:X}", b.location, o.unsigned_abs()),
+            };
+            Ok(LocalValue {
+                bytes: read_mem(&read, address, length),
+                address: Some(address),
+                location,
+            })
+        }
     }
 }
 

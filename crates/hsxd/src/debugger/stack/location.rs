@@ -33,6 +33,14 @@ pub enum Storage {
         /// The value.
         value: u32,
     },
+    /// Memory at (the 32-bit value in `base`) + `offset`: a C stack variable whose frame
+    /// base (the C stack pointer) lives in a register, a frame slot or a global.
+    Indirect {
+        /// Where the base address is.
+        base: Box<Storage>,
+        /// Byte offset from it.
+        offset: i64,
+    },
 }
 
 pub(super) fn loose_int(v: Option<&Value>) -> Option<i64> {
@@ -84,7 +92,8 @@ fn parse_location_text(text: &str) -> Result<Storage, LocalError> {
 }
 
 /// Parses a `.sym` location descriptor: an object `{kind: stack|register|global|const, …}`
-/// (kind defaults to `stack`) or a string such as `"fp-8"` or `"R5"`.
+/// (kind defaults to `stack`), `{kind: indirect, base: <descriptor>, offset}`, or a string
+/// such as `"fp-8"` or `"R5"`.
 pub fn parse_location(v: &Value) -> Result<Storage, LocalError> {
     let obj = match v {
         Value::String(s) => return parse_location_text(s),
@@ -134,6 +143,25 @@ pub fn parse_location(v: &Value) -> Result<Storage, LocalError> {
             Ok(Storage::Global {
                 symbol,
                 address,
+                offset: loose_int(obj.get("offset")).unwrap_or(0),
+            })
+        }
+        "indirect" | "deref" => {
+            let base = match obj.get("base") {
+                Some(b @ (Value::Object(_) | Value::String(_))) => parse_location(b)?,
+                _ => {
+                    return Err(LocalError::BadLocation(
+                        "indirect location missing base".into(),
+                    ));
+                }
+            };
+            if matches!(base, Storage::Indirect { .. } | Storage::Const { .. }) {
+                return Err(LocalError::BadLocation(
+                    "indirect location base must be a register, stack slot or global".into(),
+                ));
+            }
+            Ok(Storage::Indirect {
+                base: Box::new(base),
                 offset: loose_int(obj.get("offset")).unwrap_or(0),
             })
         }

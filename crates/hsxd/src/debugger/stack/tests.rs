@@ -91,6 +91,7 @@ fn program_syms() -> SymTable {
             address: i * 4,
             file: Some("prog.c".into()),
             line: Some(100 + i),
+            column: None,
         })
         .collect();
     SymTable::new(f)
@@ -470,6 +471,69 @@ fn location_descriptors() {
     );
     assert!(p(json!("fp-zz")).is_err());
     assert!(p(json!(3)).is_err());
+    assert_eq!(
+        p(json!({"kind":"indirect","base":{"kind":"register","index":8},"offset":12})),
+        Ok(Storage::Indirect {
+            base: Box::new(Storage::Register { index: 8 }),
+            offset: 12
+        })
+    );
+    assert!(p(json!({"kind":"indirect","offset":4})).is_err());
+    assert!(p(json!({"kind":"indirect","base":{"kind":"const","value":1}})).is_err());
+}
+
+#[test]
+fn indirect_locals_read_through_their_base() {
+    // A C stack variable: the frame base (the C stack pointer) is in R8, in a frame slot
+    // or in a global, and the variable is at base + 8.
+    let table = SymTable::new(SymFile::default());
+    let mut mem = vec![0u8; 0x1_0000];
+    mem[0x6008..0x600C].copy_from_slice(&0x1234_5678u32.to_le_bytes());
+    mem[0xFF00 - 4..0xFF00].copy_from_slice(&0x6000u32.to_le_bytes());
+    mem[0x4000..0x4004].copy_from_slice(&0x6000u32.to_le_bytes());
+    let read = |a: u32, buf: &mut [u8]| {
+        let a = a as usize;
+        let n = buf.len().min(mem.len() - a);
+        buf[..n].copy_from_slice(&mem[a..a + n]);
+        n
+    };
+    let mut regs = [0u32; 16];
+    regs[8] = 0x6000;
+    let frame = FrameCtx {
+        pc: 0,
+        fp: Some(0xFF00),
+        regs: Some(&regs),
+    };
+    let bases = [
+        (Storage::Register { index: 8 }, "[R8]+0x8"),
+        (Storage::Stack { offset: -4 }, "[fp-0x4]+0x8"),
+        (
+            Storage::Global {
+                symbol: None,
+                address: Some(0x4000),
+                offset: 0,
+            },
+            "[0x4000]+0x8",
+        ),
+    ];
+    for (base, text) in bases {
+        let var = LocalVar {
+            function: "f".into(),
+            name: "v".into(),
+            storage: Storage::Indirect {
+                base: Box::new(base),
+                offset: 8,
+            },
+            size: Some(4),
+            file: None,
+            line: None,
+        };
+        let v = read_local(&table, &var, &frame, 4, read);
+        assert_eq!(
+            v.map(|v| (v.bytes, v.address, v.location)),
+            Ok((vec![0x78, 0x56, 0x34, 0x12], Some(0x6008), text.to_string()))
+        );
+    }
 }
 
 #[test]
