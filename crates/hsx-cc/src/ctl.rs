@@ -284,7 +284,10 @@ impl<'a> Fx<'_, '_, 'a> {
     pub(crate) fn select(&mut self) -> Result<(), CcError> {
         let cond = self.pop()?;
         let b = self.pop()?;
-        let a = *self.stack.last().ok_or_else(|| CcError::Internal("select".into()))?;
+        let a = *self
+            .stack
+            .last()
+            .ok_or_else(|| CcError::Internal("select".into()))?;
         let rc = self.reg(&cond, 0, T1)?;
         if a.konst.is_some() {
             let idx = self.stack.len() - 1;

@@ -11,13 +11,28 @@ use crate::translate::{Options, Output, translate};
 /// The runtime sources, embedded so an installed `hsx` needs no source tree.
 const RUNTIME: &[(&str, &str)] = &[
     ("include/hsx.h", include_str!("../runtime/include/hsx.h")),
-    ("include/hsx_command.h", include_str!("../runtime/include/hsx_command.h")),
-    ("include/hsx_mailbox.h", include_str!("../runtime/include/hsx_mailbox.h")),
-    ("include/hsx_stdio.h", include_str!("../runtime/include/hsx_stdio.h")),
-    ("include/hsx_value.h", include_str!("../runtime/include/hsx_value.h")),
+    (
+        "include/hsx_command.h",
+        include_str!("../runtime/include/hsx_command.h"),
+    ),
+    (
+        "include/hsx_mailbox.h",
+        include_str!("../runtime/include/hsx_mailbox.h"),
+    ),
+    (
+        "include/hsx_stdio.h",
+        include_str!("../runtime/include/hsx_stdio.h"),
+    ),
+    (
+        "include/hsx_value.h",
+        include_str!("../runtime/include/hsx_value.h"),
+    ),
     ("libc/rt.h", include_str!("../runtime/libc/rt.h")),
     ("libc/exit.c", include_str!("../runtime/libc/exit.c")),
-    ("libc/hsx_compat.c", include_str!("../runtime/libc/hsx_compat.c")),
+    (
+        "libc/hsx_compat.c",
+        include_str!("../runtime/libc/hsx_compat.c"),
+    ),
     ("libc/malloc.c", include_str!("../runtime/libc/malloc.c")),
     ("libc/math.c", include_str!("../runtime/libc/math.c")),
     ("libc/printf.c", include_str!("../runtime/libc/printf.c")),
@@ -88,7 +103,9 @@ fn run(cmd: &mut Command, verbose: bool, what: &str) -> Result<(), CcError> {
     if status.success() {
         Ok(())
     } else {
-        Err(CcError::Toolchain(format!("{what} failed (see the messages above)")))
+        Err(CcError::Toolchain(format!(
+            "{what} failed (see the messages above)"
+        )))
     }
 }
 
@@ -136,7 +153,10 @@ impl Toolchain {
                 .as_ref()
                 .is_some_and(|s| s.join("include/stdio.h").exists());
         if !has_libc {
-            return Err(missing(&format!("wasi-libc ({} not found)", header.display())));
+            return Err(missing(&format!(
+                "wasi-libc ({} not found)",
+                header.display()
+            )));
         }
         let ld = output_of(
             Command::new(&clang).args(["--target=wasm32-wasi", "-print-prog-name=wasm-ld"]),
@@ -200,8 +220,8 @@ impl Toolchain {
             .stdin(std::process::Stdio::null())
             .output();
         let Ok(out) = defines else { return false };
-        let emulate = out.status.success()
-            && !String::from_utf8_lossy(&out.stdout).contains("__FLT16_MAX__");
+        let emulate =
+            out.status.success() && !String::from_utf8_lossy(&out.stdout).contains("__FLT16_MAX__");
         if std::fs::create_dir_all(&self.cache).is_ok() {
             let _ = std::fs::write(if emulate { emulated } else { native }, "");
         }
@@ -330,7 +350,11 @@ pub fn build(b: &Build) -> Result<Option<Output>, CcError> {
         let mut c = tc.clang();
         c.arg(&b.opt).arg("-c").arg("-I").arg(&include);
         if float16 {
-            c.args(["-D_Float16=__fp16", "-Xclang", "-fnative-half-arguments-and-returns"]);
+            c.args([
+                "-D_Float16=__fp16",
+                "-Xclang",
+                "-fnative-half-arguments-and-returns",
+            ]);
         }
         for d in &b.include {
             c.arg("-I").arg(d);

@@ -258,7 +258,13 @@ impl Code {
 
     /// `SVC mod, fn`.
     pub fn svc(&mut self, module: u8, func: u8) {
-        self.push(word(op::SVC, 0, 0, 0, (u32::from(module) << 8) | u32::from(func)));
+        self.push(word(
+            op::SVC,
+            0,
+            0,
+            0,
+            (u32::from(module) << 8) | u32::from(func),
+        ));
     }
 
     /// `PUSH r`.

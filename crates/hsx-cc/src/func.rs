@@ -9,13 +9,13 @@
 
 use wasmparser::Operator;
 
+use crate::ctl::{Ctl, Kind};
 use crate::emit::{Cc, Code, FP, Label, R, SP};
 use crate::error::CcError;
 use crate::frame::{
     Entry, Frame, LOCAL_REGS, Loc, Local, POS_REGS, T0, T1, T2, move_word, set_word, store_fp,
 };
 use crate::module::{Sig, Ty};
-use crate::ctl::{Ctl, Kind};
 use crate::prog::Prog;
 
 /// Translator state for one function.
@@ -184,10 +184,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                     } else {
                         s0
                     };
-                    [
-                        Loc::Mem(Frame::slot_off(s0)),
-                        Loc::Mem(Frame::slot_off(s1)),
-                    ]
+                    [Loc::Mem(Frame::slot_off(s0)), Loc::Mem(Frame::slot_off(s1))]
                 }
             };
             if i < nparams {
@@ -214,7 +211,11 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
             for w in 0..l.ty.words() {
                 if i < nparams {
                     if word < POS_REGS {
-                        move_word(&mut self.p.code, l.home[w as usize], Loc::Reg(1 + word as R))?;
+                        move_word(
+                            &mut self.p.code,
+                            l.home[w as usize],
+                            Loc::Reg(1 + word as R),
+                        )?;
                     } else {
                         // A no-op when the home is the incoming slot itself.
                         let off = 8 + 4 * (word - POS_REGS) as i32;
@@ -375,7 +376,10 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
 
     fn local_set(&mut self, i: u32, keep: bool) -> Result<(), CcError> {
         let l = self.local(i)?;
-        let e = *self.stack.last().ok_or_else(|| CcError::Internal("empty stack".into()))?;
+        let e = *self
+            .stack
+            .last()
+            .ok_or_else(|| CcError::Internal("empty stack".into()))?;
         for w in 0..l.ty.words() {
             match e.const_word(w) {
                 Some(v) => set_word(&mut self.p.code, l.home[w as usize], v)?,
@@ -584,7 +588,6 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
         }
         Ok(1)
     }
-
 }
 
 /// What a call jumps to.

@@ -31,7 +31,9 @@ impl SvcName {
     /// Parse an import name; `None` if it is malformed.
     pub fn parse(name: &str) -> Option<SvcName> {
         let mut parts = name.split('_');
-        let module = u8::from_str_radix(parts.next()?, 16).ok().filter(|m| *m < 16)?;
+        let module = u8::from_str_radix(parts.next()?, 16)
+            .ok()
+            .filter(|m| *m < 16)?;
         let func = u8::from_str_radix(parts.next()?, 16).ok()?;
         let mut r0 = false;
         let mut out = false;
@@ -136,10 +138,12 @@ pub fn emit_thunk(
             "trap" => c.trap(),
             _ => return Err(unknown()),
         },
-        "wasi_snapshot_preview1" | "wasi_unstable" => wasi(c, imp, sig, env).map_err(|e| match e {
-            CcError::UnknownImport(_) => unknown(),
-            other => other,
-        })?,
+        "wasi_snapshot_preview1" | "wasi_unstable" => {
+            wasi(c, imp, sig, env).map_err(|e| match e {
+                CcError::UnknownImport(_) => unknown(),
+                other => other,
+            })?
+        }
         _ => return Err(unknown()),
     }
     Ok(())

@@ -195,7 +195,11 @@ impl Fx<'_, '_, '_> {
         let w = x.ty.words() - 1;
         if let Some(v) = x.konst {
             let word = (v >> (32 * w)) as u32;
-            let r = if opc == op::AND { word & mask } else { word ^ mask };
+            let r = if opc == op::AND {
+                word & mask
+            } else {
+                word ^ mask
+            };
             let v = (v & !(0xFFFF_FFFFu64 << (32 * w))) | (u64::from(r) << (32 * w));
             self.push_const(x.ty, v);
             return Ok(());

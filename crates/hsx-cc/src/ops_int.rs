@@ -264,7 +264,8 @@ impl Fx<'_, '_, '_> {
         let br = |o: Option<&Operator<'_>>| {
             matches!(o, Some(Operator::BrIf { .. }) | Some(Operator::If { .. }))
         };
-        br(self.peek(i + 1)) || (matches!(self.peek(i + 1), Some(Operator::I32Eqz)) && br(self.peek(i + 2)))
+        br(self.peek(i + 1))
+            || (matches!(self.peek(i + 1), Some(Operator::I32Eqz)) && br(self.peek(i + 2)))
     }
 
     fn cmp32(&mut self, i: usize, cc: Cc) -> Result<usize, CcError> {

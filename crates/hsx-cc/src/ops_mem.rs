@@ -101,11 +101,19 @@ impl Fx<'_, '_, '_> {
         };
         match o {
             O::I32Load { memarg } | O::F32Load { memarg } => {
-                let ty = if matches!(o, O::F32Load { .. }) { F32 } else { I32 };
+                let ty = if matches!(o, O::F32Load { .. }) {
+                    F32
+                } else {
+                    I32
+                };
                 self.load(memarg, ld(op::LD, 0, ty, None))?
             }
             O::I64Load { memarg } | O::F64Load { memarg } => {
-                let ty = if matches!(o, O::F64Load { .. }) { F64 } else { I64 };
+                let ty = if matches!(o, O::F64Load { .. }) {
+                    F64
+                } else {
+                    I64
+                };
                 self.load(memarg, ld(op::LD, 0, ty, None))?
             }
             O::I32Load8U { memarg } => self.load(memarg, ld(op::LDB, 0, I32, None))?,

@@ -175,7 +175,11 @@ pub fn emit(c: &mut Code, rt: Rt, label: impl Fn(Rt) -> crate::emit::Label) {
             c.b(Cc::Al, label(Rt::Rotl64));
         }
         Rt::Rotl32 | Rt::Rotr32 => {
-            let (first, second) = if rt == Rt::Rotl32 { (LSL, LSR) } else { (LSR, LSL) };
+            let (first, second) = if rt == Rt::Rotl32 {
+                (LSL, LSR)
+            } else {
+                (LSR, LSL)
+            };
             c.li(4, 31);
             c.rrr(AND, 2, 2, 4);
             c.li(4, 32);

@@ -7,7 +7,6 @@ use crate::error::CcError;
 use crate::module::Module;
 use crate::prog::{GLOBALS_BASE, Layout, LayoutOptions, Prog};
 
-
 /// Translation options.
 #[derive(Debug, Clone)]
 pub struct Options {
