@@ -206,7 +206,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
         self.p.code.adjsp(0);
         // Parameters arrive in R1..R6; locals start at zero.
         let mut word = 0u32;
-        for i in 0..self.locals.len() {
+        for (i, &used) in uses.iter().enumerate().take(self.locals.len()) {
             let l = self.locals[i].clone();
             for w in 0..l.ty.words() {
                 if i < nparams {
@@ -222,7 +222,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                         move_word(&mut self.p.code, l.home[w as usize], Loc::Mem(off))?;
                     }
                     word += 1;
-                } else if uses[i] > 0 {
+                } else if used > 0 {
                     set_word(&mut self.p.code, l.home[w as usize], 0)?;
                 }
             }

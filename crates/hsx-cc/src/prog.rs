@@ -274,8 +274,7 @@ impl<'m, 'a> Prog<'m, 'a> {
         let start = self.code.here();
         self.code.bind(l);
         self.current = f;
-        let locals;
-        if f < self.m.num_imports() {
+        let locals = if f < self.m.num_imports() {
             let imp = self.m.imports[f as usize].clone();
             let sig = self.m.func_sig(f)?.clone();
             let callers = self.callers_of(f);
@@ -291,10 +290,10 @@ impl<'m, 'a> Prog<'m, 'a> {
                 callers,
             };
             emit_thunk(&mut self.code, &imp, &sig, &mut env)?;
-            locals = Vec::new();
+            Vec::new()
         } else {
-            locals = Fx::translate(self, f)?;
-        }
+            Fx::translate(self, f)?
+        };
         self.spans.push(FuncSpan {
             fidx: f,
             locals,
