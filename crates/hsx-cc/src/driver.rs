@@ -199,6 +199,35 @@ impl Toolchain {
         })
     }
 
+    /// Whether this clang lacks `_Float16` on wasm32 (clang 16 does: "_Float16 is not
+    /// supported on this target"). Then `hsx cc` compiles C with `-D_Float16=__fp16` and
+    /// `-fnative-half-arguments-and-returns`: `__fp16` is the same IEEE binary16 storage type,
+    /// its arithmetic is done in `float` and rounded on assignment, which is what clang does
+    /// for `_Float16` on targets without half arithmetic. The probe result is cached next to
+    /// the runtime (the cache directory is keyed by the clang version).
+    fn emulate_float16(&self) -> bool {
+        let emulated = self.cache.join("float16-emulated");
+        let native = self.cache.join("float16-native");
+        if emulated.exists() {
+            return true;
+        }
+        if native.exists() {
+            return false;
+        }
+        let defines = self
+            .clang()
+            .args(["-dM", "-E", "-x", "c", "-"])
+            .stdin(std::process::Stdio::null())
+            .output();
+        let Ok(out) = defines else { return false };
+        let emulate =
+            out.status.success() && !String::from_utf8_lossy(&out.stdout).contains("__FLT16_MAX__");
+        if std::fs::create_dir_all(&self.cache).is_ok() {
+            let _ = std::fs::write(if emulate { emulated } else { native }, "");
+        }
+        emulate
+    }
+
     fn clang(&self) -> Command {
         let mut c = Command::new(&self.clang);
         c.arg("--target=wasm32-wasi");
@@ -316,9 +345,17 @@ pub fn build(b: &Build) -> Result<Option<Output>, CcError> {
         path: "temporary directory".into(),
         error,
     })?;
+    let float16 = tc.emulate_float16();
     let compile = |src: &Path, obj: &Path| {
         let mut c = tc.clang();
         c.arg(&b.opt).arg("-c").arg("-I").arg(&include);
+        if float16 {
+            c.args([
+                "-D_Float16=__fp16",
+                "-Xclang",
+                "-fnative-half-arguments-and-returns",
+            ]);
+        }
         for d in &b.include {
             c.arg("-I").arg(d);
         }
@@ -355,6 +392,10 @@ pub fn build(b: &Build) -> Result<Option<Output>, CcError> {
     link.arg(format!("-Wl,--global-base={}", crate::prog::DATA_BASE));
     link.arg(format!("-Wl,-z,stack-size={}", b.c_stack));
     link.arg("-Wl,--export=__heap_base");
+    // A call whose signature does not match the definition (e.g. `int main(int)`, or a
+    // function declared differently in two files) is only a warning for wasm-ld, which then
+    // links a stub that traps at run time; make it the compile error it is.
+    link.arg("-Wl,--fatal-warnings");
     for h in HELPERS.iter().chain(HSX_HELPERS) {
         link.arg(format!("-Wl,-u,{h}"));
         link.arg(format!("-Wl,--export-if-defined={h}"));

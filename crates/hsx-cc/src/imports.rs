@@ -217,14 +217,16 @@ fn wasi(c: &mut Code, imp: &FuncImport, sig: &Sig, env: &mut ThunkEnv<'_>) -> Re
         "clock_time_get" => {
             need(4)?;
             // Nanoseconds = retired instructions × 1000 (one instruction per microsecond
-            // of virtual time); monotonic and deterministic.
-            c.mov(8, 4);
+            // of virtual time); monotonic and deterministic. The multiply uses R0-R6 and
+            // R8-R13, so the result pointer waits on the stack.
+            c.push_r(4);
             c.svc(0, 0);
             c.mov(1, 0);
             c.li(2, 0);
             c.li(3, 1000);
             c.li(4, 0);
             c.call((env.rt)(Rt::Mul64));
+            c.pop_r(8);
             c.mem(ST, 0, 8, 0);
             c.mem(ST, 1, 8, 4);
             c.li(0, 0);
