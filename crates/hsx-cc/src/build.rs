@@ -83,6 +83,7 @@ impl Prog<'_, '_> {
                 heap_end,
                 rt: &lookup,
                 callers,
+                argv0: self.argv0.clone(),
             };
             emit_thunk(&mut self.code, &imp, &sig, &mut env)?;
             Vec::new()

@@ -71,6 +71,8 @@ pub struct ThunkEnv<'a> {
     pub rt: &'a dyn Fn(Rt) -> Label,
     /// Names of the functions that call this import (for the error message).
     pub callers: String,
+    /// The program's `argv[0]` (its app name); there are no other arguments.
+    pub argv0: String,
 }
 
 fn all_i32(sig: &Sig) -> bool {
@@ -236,14 +238,35 @@ fn wasi(c: &mut Code, imp: &FuncImport, sig: &Sig, env: &mut ThunkEnv<'_>) -> Re
             c.li(0, 0);
             c.ret();
         }
-        "args_sizes_get" | "environ_sizes_get" => {
+        "environ_sizes_get" => {
             need(2)?;
             c.li(0, 0);
             c.mem(ST, 0, 1, 0);
             c.mem(ST, 0, 2, 0);
             c.ret();
         }
-        "args_get" | "environ_get" => {
+        "environ_get" => {
+            c.li(0, 0);
+            c.ret();
+        }
+        // One argument, the app name, as a native program gets its own name in argv[0].
+        "args_sizes_get" => {
+            need(2)?;
+            c.li(0, 1);
+            c.mem(ST, 0, 1, 0);
+            c.li(0, env.argv0.len() as u32 + 1);
+            c.mem(ST, 0, 2, 0);
+            c.li(0, 0);
+            c.ret();
+        }
+        "args_get" => {
+            need(2)?;
+            // R1 = argv array, R2 = string buffer.
+            c.mem(ST, 2, 1, 0);
+            for (k, b) in env.argv0.bytes().chain(std::iter::once(0)).enumerate() {
+                c.li(0, u32::from(b));
+                c.mem(STB, 0, 2, k as i32);
+            }
             c.li(0, 0);
             c.ret();
         }

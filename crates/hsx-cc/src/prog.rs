@@ -75,6 +75,8 @@ pub struct Prog<'m, 'a> {
     pub(crate) current: u32,
     /// The layout (known before translation: thunks need the heap end).
     pub layout: Layout,
+    /// `argv[0]` of the program.
+    pub argv0: String,
     pub(crate) exports_by_name: HashMap<&'m str, u32>,
 }
 
@@ -106,6 +108,7 @@ impl<'m, 'a> Prog<'m, 'a> {
             current: u32::MAX,
             layout,
             exports_by_name,
+            argv0: "app".into(),
         })
     }
 

@@ -65,6 +65,15 @@ pub fn translate(wasm: &[u8], opts: &Options) -> Result<Output, CcError> {
             heap: opts.heap,
         },
     )?;
+    // Names are ASCII in the header; keep argv[0] to the same characters.
+    p.argv0 = opts
+        .name
+        .as_deref()
+        .unwrap_or("app")
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(31)
+        .collect();
     p.build()?;
     let layout = p.layout;
     let spans = std::mem::take(&mut p.spans);
