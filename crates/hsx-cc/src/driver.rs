@@ -349,6 +349,8 @@ pub fn build(b: &Build) -> Result<Option<Output>, CcError> {
     let compile = |src: &Path, obj: &Path| {
         let mut c = tc.clang();
         c.arg(&b.opt).arg("-c").arg("-I").arg(&include);
+        // clock() and times(): wasi-libc's emulation over clock_time_get.
+        c.arg("-D_WASI_EMULATED_PROCESS_CLOCKS");
         if float16 {
             c.args([
                 "-D_Float16=__fp16",
@@ -389,6 +391,7 @@ pub fn build(b: &Build) -> Result<Option<Output>, CcError> {
     let wasm = work.path().join("out.wasm");
     let mut link = tc.clang();
     link.arg(&b.opt).args(&objects).arg(&archive);
+    link.arg("-lwasi-emulated-process-clocks");
     link.arg(format!("-Wl,--global-base={}", crate::prog::DATA_BASE));
     link.arg(format!("-Wl,-z,stack-size={}", b.c_stack));
     link.arg("-Wl,--export=__heap_base");
