@@ -78,7 +78,8 @@ impl<C: TaskCode> Executive<C> {
             }
             val_fn::MODULE => self.svc_value(slot, func),
             cmd_fn::MODULE => self.svc_command(slot, func),
-            0xE if self.cfg.dev_libm => self.svc_libm(slot, func),
+            // A development aid (soft-float f64): compiled out of microcontroller builds.
+            0xE if cfg!(feature = "development") && self.cfg.dev_libm => self.svc_libm(slot, func),
             _ => self.set_r(slot, 0, HSX_ERR_ENOSYS),
         }
     }
