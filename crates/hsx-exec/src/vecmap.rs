@@ -12,6 +12,19 @@ use core::borrow::Borrow;
 use core::fmt;
 use core::ops::{Bound, RangeBounds};
 
+/// How many entries to allocate up front for a pool bounded by `limit`: in `minimal`
+/// (microcontroller) builds the whole bound, so the pool is one fixed allocation made at
+/// start-up and never grows (no doubling peaks in a small heap); otherwise nothing (grow on
+/// demand, the desktop's limits are large). Bounds above 256 are never preallocated.
+#[must_use]
+pub const fn prealloc(limit: usize) -> usize {
+    if cfg!(feature = "minimal") && limit <= 256 {
+        limit
+    } else {
+        0
+    }
+}
+
 /// A map ordered by key, stored as a sorted vector of pairs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct VecMap<K, V> {
@@ -37,6 +50,14 @@ impl<K, V> VecMap<K, V> {
     #[must_use]
     pub const fn new() -> Self {
         Self { items: Vec::new() }
+    }
+    /// An empty map with room for `n` entries: a table that never reallocates while the
+    /// caller keeps it within `n` (the microcontroller pools, see [`prealloc`]).
+    #[must_use]
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            items: Vec::with_capacity(n),
+        }
     }
     /// Number of entries.
     #[must_use]

@@ -212,11 +212,12 @@ impl<C: TaskCode> Executive<C> {
         let now_ms = clock.now_ms();
         mailboxes.set_now(now_ms);
         let trace_capacity = crate::debug::clamp_trace_capacity(config.trace_capacity);
+        let pool = crate::vecmap::prealloc(config.max_tasks);
         Self {
             cfg: config,
-            vm: Vm::new(Vec::new()),
-            tasks: Vec::new(),
-            pids: VecMap::new(),
+            vm: Vm::new(Vec::with_capacity(pool)),
+            tasks: Vec::with_capacity(pool),
+            pids: VecMap::with_capacity(pool),
             next_pid: 1,
             runq: VecDeque::new(),
             current: None,

@@ -45,10 +45,11 @@ impl MailboxManager {
             default_capacity: config.default_capacity.max(1),
             tap_rate_limit: config.tap_rate_limit,
         };
+        let pool = crate::vecmap::prealloc(config.max_descriptors as usize);
         Self {
             config,
-            descriptors: VecMap::new(),
-            lookup: VecMap::new(),
+            descriptors: VecMap::with_capacity(pool),
+            lookup: VecMap::with_capacity(pool),
             pids: VecMap::new(),
             waits: VecMap::new(),
             next_descriptor_id: 1,
