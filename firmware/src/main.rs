@@ -19,6 +19,7 @@ mod glue;
 mod hal;
 mod heap;
 mod mps2_an386;
+mod stack;
 
 use alloc::rc::Rc;
 use core::cell::RefCell;
@@ -56,6 +57,7 @@ const BUDGET: u64 = 4096;
 
 #[entry]
 fn main() -> ! {
+    stack::paint();
     heap::init();
     let (uart, timer, fram, can) = B::init();
     let console = Rc::new(RefCell::new(Console::new(uart)));
@@ -112,9 +114,11 @@ fn main() -> ! {
     );
 
     let mut failed = 0u32;
-    for (name, bytes) in APPS {
+    let mut pids = [0u32; APPS.len()];
+    for ((name, bytes), pid) in APPS.iter().zip(pids.iter_mut()) {
         match exec.load_static(bytes, LoadOptions::named(*name)) {
             Ok(r) => {
+                *pid = r.pid;
                 console.borrow_mut().name_task(r.pid, &r.app_name);
                 let _ = writeln!(
                     con,
@@ -145,7 +149,8 @@ fn main() -> ! {
     shared.sync();
 
     let mut ok = failed == 0;
-    for t in exec.tasks() {
+    // One task's record at a time (`Executive::tasks` would hold all of them at once).
+    for t in pids.iter().filter_map(|&p| exec.task(p).ok()) {
         let _ = write!(con, "task {} {}: {}", t.pid, t.app_name, t.state.wire_str());
         match (t.exit_status, t.fault) {
             (_, Some(f)) => {
@@ -165,6 +170,7 @@ fn main() -> ! {
         heap::SIZE,
         heap::used()
     );
+    let _ = writeln!(con, "stack: peak {} B", stack::peak());
     B::exit(ok)
 }
 
