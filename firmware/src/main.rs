@@ -41,6 +41,7 @@ use hal::{Board, Timer};
 type B = mps2_an386::Mps2An386;
 
 /// Apps in flash, built from `apps/*.mvasm` by `scripts/mcu.sh` (`hsx asm`).
+#[cfg(not(feature = "four"))]
 static APPS: &[(&str, &[u8])] = &[
     ("hello", include_bytes!("../apps/build/hello.hxe")),
     ("producer", include_bytes!("../apps/build/producer.hxe")),
@@ -48,6 +49,14 @@ static APPS: &[(&str, &[u8])] = &[
     ("sleeper", include_bytes!("../apps/build/sleeper.hxe")),
     ("faulter", include_bytes!("../apps/build/faulter.hxe")),
     ("counter", include_bytes!("../apps/build/counter.hxe")),
+];
+/// The four-task RAM check (feature `four`).
+#[cfg(feature = "four")]
+static APPS: &[(&str, &[u8])] = &[
+    ("hello", include_bytes!("../apps/build/hello.hxe")),
+    ("producer", include_bytes!("../apps/build/producer.hxe")),
+    ("consumer", include_bytes!("../apps/build/consumer.hxe")),
+    ("sleeper", include_bytes!("../apps/build/sleeper.hxe")),
 ];
 
 /// Stack of every task (`services.md` §7.1 default).
@@ -81,15 +90,15 @@ fn main() -> ! {
 
     let cfg = ExecConfig {
         mailbox: MailboxConfig {
-            // 4 default descriptors per task (stdio + pid:N) for 6 apps, plus 2 app mailboxes.
-            max_descriptors: 28,
+            // 4 default descriptors per task (stdio + pid:N), plus 2 app mailboxes.
+            max_descriptors: 4 * APPS.len() as u32 + 2,
             ..MailboxConfig::embedded()
         },
         registry: RegistryLimits::embedded(),
         stack_size: STACK_SIZE,
         mem_layout: MemLayout::Segmented,
         stdio_drain: true,
-        max_tasks: 8,
+        max_tasks: APPS.len(),
         // Output goes through the HAL (BoardHal); nobody consumes events here.
         events_enabled: false,
         event_capacity: 0,
@@ -113,6 +122,46 @@ fn main() -> ! {
         heap::used() - before
     );
 
+    let (pids, failed) = load_all(&mut exec, &console);
+
+    loop {
+        let s = exec.step(BUDGET);
+        match s.stop {
+            StopReason::Budget => {}
+            StopReason::Blocked {
+                next_deadline_ms: Some(t),
+            } => timer.wait_until(t),
+            _ => break,
+        }
+    }
+    exec.flush_persistence();
+    shared.sync();
+
+    let run_stack = stack::peak();
+    let ok = failed == 0 && report(&exec, &pids, &mut con);
+    let _ = writeln!(
+        con,
+        "heap: peak {} B of {} B, now {} B",
+        heap::peak(),
+        heap::SIZE,
+        heap::used()
+    );
+    let _ = writeln!(
+        con,
+        "stack: peak {} B ({} B until the tasks ended)",
+        stack::peak(),
+        run_stack
+    );
+    B::exit(ok)
+}
+
+type Con = Rc<RefCell<Console<<B as Board>::Uart>>>;
+
+/// Load every app (out of line: the load path's locals are not on the stack while the
+/// tasks run). The pids in `APPS` order (0 = failed) and the number of failures.
+#[inline(never)]
+fn load_all(exec: &mut Executive<FlashCode>, console: &Con) -> ([u32; APPS.len()], u32) {
+    let mut con = ConsoleRef(console.clone());
     let mut failed = 0u32;
     let mut pids = [0u32; APPS.len()];
     for ((name, bytes), pid) in APPS.iter().zip(pids.iter_mut()) {
@@ -134,22 +183,18 @@ fn main() -> ! {
             }
         }
     }
+    (pids, failed)
+}
 
-    loop {
-        let s = exec.step(BUDGET);
-        match s.stop {
-            StopReason::Budget => {}
-            StopReason::Blocked {
-                next_deadline_ms: Some(t),
-            } => timer.wait_until(t),
-            _ => break,
-        }
-    }
-    exec.flush_persistence();
-    shared.sync();
-
-    let mut ok = failed == 0;
-    // One task's record at a time (`Executive::tasks` would hold all of them at once).
+/// The per-task summary, one task's record at a time (`Executive::tasks` would hold all of
+/// them at once). False if some task neither exited nor faulted.
+#[inline(never)]
+fn report(
+    exec: &Executive<FlashCode>,
+    pids: &[u32],
+    con: &mut ConsoleRef<<B as Board>::Uart>,
+) -> bool {
+    let mut ok = true;
     for t in pids.iter().filter_map(|&p| exec.task(p).ok()) {
         let _ = write!(con, "task {} {}: {}", t.pid, t.app_name, t.state.wire_str());
         match (t.exit_status, t.fault) {
@@ -163,15 +208,7 @@ fn main() -> ! {
         }
         let _ = writeln!(con, " steps={} ram={} B", t.steps, t.mem_bytes + 64);
     }
-    let _ = writeln!(
-        con,
-        "heap: peak {} B of {} B, now {} B",
-        heap::peak(),
-        heap::SIZE,
-        heap::used()
-    );
-    let _ = writeln!(con, "stack: peak {} B", stack::peak());
-    B::exit(ok)
+    ok
 }
 
 /// `core::fmt` onto the shared console.

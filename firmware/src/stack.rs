@@ -24,9 +24,9 @@ fn top() -> usize {
 pub fn paint() {
     let sp = cortex_m::register::msp::read() as usize;
     let mut p = bottom();
-    // Leave the live frames (and a margin for this function's own) alone.
-    while p + 4 <= sp - 256 {
-        // SAFETY: [__sheap, sp - 256) is RAM nothing uses yet (below the live stack).
+    // Leave the live frames (and a margin for this leaf function's own) alone.
+    while p + 4 <= sp - 64 {
+        // SAFETY: [__sheap, sp - 64) is RAM nothing uses yet (below the live stack).
         unsafe { core::ptr::write_volatile(p as *mut u32, PAINT) };
         p += 4;
     }

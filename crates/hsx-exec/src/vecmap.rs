@@ -123,6 +123,18 @@ impl<K, V> VecMap<K, V> {
     }
 }
 
+impl<K, V> VecMap<K, V> {
+    /// Room for one more entry. Microcontroller (`minimal`) builds grow one entry at a
+    /// time: no doubling slack in a small heap (the tables are short, so the copies are
+    /// cheap); elsewhere the vector's amortised doubling.
+    #[inline]
+    fn grow(&mut self) {
+        if cfg!(feature = "minimal") && self.items.len() == self.items.capacity() {
+            self.items.reserve_exact(1);
+        }
+    }
+}
+
 impl<K: Ord, V> VecMap<K, V> {
     fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
     where
@@ -159,6 +171,7 @@ impl<K: Ord, V> VecMap<K, V> {
         match self.find(&key) {
             Ok(i) => Some(core::mem::replace(&mut self.items[i].1, value)),
             Err(i) => {
+                self.grow();
                 self.items.insert(i, (key, value));
                 None
             }
@@ -241,6 +254,7 @@ impl<'a, K, V> Entry<'a, K, V> {
     /// The value, inserting `f()` first if vacant.
     pub fn or_insert_with(self, f: impl FnOnce() -> V) -> &'a mut V {
         if let Some(k) = self.key {
+            self.map.grow();
             self.map.items.insert(self.index, (k, f()));
         }
         &mut self.map.items[self.index].1
@@ -359,6 +373,7 @@ impl<T: Ord> VecSet<T> {
         match self.map.find(&v) {
             Ok(_) => false,
             Err(i) => {
+                self.map.grow();
                 self.map.items.insert(i, (v, ()));
                 true
             }
