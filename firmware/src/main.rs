@@ -179,7 +179,9 @@ fn load_all(exec: &mut Executive<FlashCode>, console: &Con) -> ([u32; APPS.len()
             }
             Err(e) => {
                 failed += 1;
-                let _ = writeln!(con, "load {name}: {e}");
+                // The error by kind only: `ExecError`'s `Display` (and the messages behind it) costs
+                // ~1.5 KiB of flash; `hsx run` of the same image prints the message.
+                let _ = writeln!(con, "load {name}: failed ({})", error_kind(&e));
             }
         }
     }
@@ -206,7 +208,9 @@ fn report(
             }
             (None, None) => ok = false,
         }
-        let _ = writeln!(con, " steps={} ram={} B", t.steps, t.mem_bytes + 64);
+        // u32: printing a u64 would link 64-bit division just for this line.
+        let steps = u32::try_from(t.steps).unwrap_or(u32::MAX);
+        let _ = writeln!(con, " steps={steps} ram={} B", t.mem_bytes + 64);
     }
     ok
 }
@@ -225,4 +229,16 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let mut con = Console::new(B::panic_uart());
     let _ = writeln!(con, "panic: {info}");
     B::exit(false)
+}
+
+/// A short name for a load error (no `Display`/`Debug` formatting in the firmware).
+fn error_kind(e: &hsx_exec::ExecError) -> &'static str {
+    use hsx_exec::ExecError as E;
+    match e {
+        E::Image(_) => "image",
+        E::TooManyTasks => "too many tasks",
+        E::OutOfMemory => "out of memory",
+        E::AppExists(_) => "app exists",
+        _ => "metadata",
+    }
 }
