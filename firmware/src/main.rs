@@ -19,6 +19,7 @@ mod glue;
 mod hal;
 mod heap;
 mod mps2_an386;
+mod stack;
 
 use alloc::rc::Rc;
 use core::cell::RefCell;
@@ -40,6 +41,7 @@ use hal::{Board, Timer};
 type B = mps2_an386::Mps2An386;
 
 /// Apps in flash, built from `apps/*.mvasm` by `scripts/mcu.sh` (`hsx asm`).
+#[cfg(not(feature = "four"))]
 static APPS: &[(&str, &[u8])] = &[
     ("hello", include_bytes!("../apps/build/hello.hxe")),
     ("producer", include_bytes!("../apps/build/producer.hxe")),
@@ -47,6 +49,14 @@ static APPS: &[(&str, &[u8])] = &[
     ("sleeper", include_bytes!("../apps/build/sleeper.hxe")),
     ("faulter", include_bytes!("../apps/build/faulter.hxe")),
     ("counter", include_bytes!("../apps/build/counter.hxe")),
+];
+/// The four-task RAM check (feature `four`).
+#[cfg(feature = "four")]
+static APPS: &[(&str, &[u8])] = &[
+    ("hello", include_bytes!("../apps/build/hello.hxe")),
+    ("producer", include_bytes!("../apps/build/producer.hxe")),
+    ("consumer", include_bytes!("../apps/build/consumer.hxe")),
+    ("sleeper", include_bytes!("../apps/build/sleeper.hxe")),
 ];
 
 /// Stack of every task (`services.md` §7.1 default).
@@ -56,6 +66,7 @@ const BUDGET: u64 = 4096;
 
 #[entry]
 fn main() -> ! {
+    stack::paint();
     heap::init();
     let (uart, timer, fram, can) = B::init();
     let console = Rc::new(RefCell::new(Console::new(uart)));
@@ -79,15 +90,15 @@ fn main() -> ! {
 
     let cfg = ExecConfig {
         mailbox: MailboxConfig {
-            // 4 default descriptors per task (stdio + pid:N) for 6 apps, plus 2 app mailboxes.
-            max_descriptors: 28,
+            // 4 default descriptors per task (stdio + pid:N), plus 2 app mailboxes.
+            max_descriptors: 4 * APPS.len() as u32 + 2,
             ..MailboxConfig::embedded()
         },
         registry: RegistryLimits::embedded(),
         stack_size: STACK_SIZE,
         mem_layout: MemLayout::Segmented,
         stdio_drain: true,
-        max_tasks: 8,
+        max_tasks: APPS.len(),
         // Output goes through the HAL (BoardHal); nobody consumes events here.
         events_enabled: false,
         event_capacity: 0,
@@ -111,25 +122,7 @@ fn main() -> ! {
         heap::used() - before
     );
 
-    let mut failed = 0u32;
-    for (name, bytes) in APPS {
-        match exec.load_static(bytes, LoadOptions::named(*name)) {
-            Ok(r) => {
-                console.borrow_mut().name_task(r.pid, &r.app_name);
-                let _ = writeln!(
-                    con,
-                    "load {}: pid {}, heap {} B",
-                    r.app_name,
-                    r.pid,
-                    heap::used()
-                );
-            }
-            Err(e) => {
-                failed += 1;
-                let _ = writeln!(con, "load {name}: {e}");
-            }
-        }
-    }
+    let (pids, failed) = load_all(&mut exec, &console);
 
     loop {
         let s = exec.step(BUDGET);
@@ -144,8 +137,67 @@ fn main() -> ! {
     exec.flush_persistence();
     shared.sync();
 
-    let mut ok = failed == 0;
-    for t in exec.tasks() {
+    let run_stack = stack::peak();
+    let ok = failed == 0 && report(&exec, &pids, &mut con);
+    let _ = writeln!(
+        con,
+        "heap: peak {} B of {} B, now {} B",
+        heap::peak(),
+        heap::SIZE,
+        heap::used()
+    );
+    let _ = writeln!(
+        con,
+        "stack: peak {} B ({} B until the tasks ended)",
+        stack::peak(),
+        run_stack
+    );
+    B::exit(ok)
+}
+
+type Con = Rc<RefCell<Console<<B as Board>::Uart>>>;
+
+/// Load every app (out of line: the load path's locals are not on the stack while the
+/// tasks run). The pids in `APPS` order (0 = failed) and the number of failures.
+#[inline(never)]
+fn load_all(exec: &mut Executive<FlashCode>, console: &Con) -> ([u32; APPS.len()], u32) {
+    let mut con = ConsoleRef(console.clone());
+    let mut failed = 0u32;
+    let mut pids = [0u32; APPS.len()];
+    for ((name, bytes), pid) in APPS.iter().zip(pids.iter_mut()) {
+        match exec.load_static(bytes, LoadOptions::named(*name)) {
+            Ok(r) => {
+                *pid = r.pid;
+                console.borrow_mut().name_task(r.pid, &r.app_name);
+                let _ = writeln!(
+                    con,
+                    "load {}: pid {}, heap {} B",
+                    r.app_name,
+                    r.pid,
+                    heap::used()
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                // The error by kind only: `ExecError`'s `Display` (and the messages behind it) costs
+                // ~1.5 KiB of flash; `hsx run` of the same image prints the message.
+                let _ = writeln!(con, "load {name}: failed ({})", error_kind(&e));
+            }
+        }
+    }
+    (pids, failed)
+}
+
+/// The per-task summary, one task's record at a time (`Executive::tasks` would hold all of
+/// them at once). False if some task neither exited nor faulted.
+#[inline(never)]
+fn report(
+    exec: &Executive<FlashCode>,
+    pids: &[u32],
+    con: &mut ConsoleRef<<B as Board>::Uart>,
+) -> bool {
+    let mut ok = true;
+    for t in pids.iter().filter_map(|&p| exec.task(p).ok()) {
         let _ = write!(con, "task {} {}: {}", t.pid, t.app_name, t.state.wire_str());
         match (t.exit_status, t.fault) {
             (_, Some(f)) => {
@@ -156,16 +208,11 @@ fn main() -> ! {
             }
             (None, None) => ok = false,
         }
-        let _ = writeln!(con, " steps={} ram={} B", t.steps, t.mem_bytes + 64);
+        // u32: printing a u64 would link 64-bit division just for this line.
+        let steps = u32::try_from(t.steps).unwrap_or(u32::MAX);
+        let _ = writeln!(con, " steps={steps} ram={} B", t.mem_bytes + 64);
     }
-    let _ = writeln!(
-        con,
-        "heap: peak {} B of {} B, now {} B",
-        heap::peak(),
-        heap::SIZE,
-        heap::used()
-    );
-    B::exit(ok)
+    ok
 }
 
 /// `core::fmt` onto the shared console.
@@ -182,4 +229,16 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let mut con = Console::new(B::panic_uart());
     let _ = writeln!(con, "panic: {info}");
     B::exit(false)
+}
+
+/// A short name for a load error (no `Display`/`Debug` formatting in the firmware).
+fn error_kind(e: &hsx_exec::ExecError) -> &'static str {
+    use hsx_exec::ExecError as E;
+    match e {
+        E::Image(_) => "image",
+        E::TooManyTasks => "too many tasks",
+        E::OutOfMemory => "out of memory",
+        E::AppExists(_) => "app exists",
+        _ => "metadata",
+    }
 }

@@ -7,8 +7,8 @@
 //! it (`services.md` §5.5, `design.md` §4 item 9); a backend must still confine the
 //! (relative, `..`-free) path to its own root — e.g. a host directory.
 
+use crate::vecmap::VecMap;
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -162,8 +162,8 @@ struct OpenFile {
 /// host stub made usable (tests, hosts without a sandbox directory).
 #[derive(Debug, Clone, Default)]
 pub struct MemFs {
-    files: BTreeMap<String, Vec<u8>>,
-    fds: BTreeMap<u32, OpenFile>,
+    files: VecMap<String, Vec<u8>>,
+    fds: VecMap<u32, OpenFile>,
     next_fd: u32,
     max_file_size: Option<usize>,
 }

@@ -39,7 +39,8 @@ impl<T> Bounded<T> {
     }
 
     pub(crate) fn push(&mut self, item: T) {
-        if !self.enabled {
+        // Without the `events` feature nothing is ever recorded (compiled out).
+        if !cfg!(feature = "events") || !self.enabled {
             return;
         }
         if self.items.len() >= self.capacity {

@@ -15,7 +15,9 @@
 //! out answer [`crate::ExecError::Unsupported`].
 
 #[cfg(feature = "development")]
-use alloc::collections::{BTreeSet, VecDeque};
+use crate::vecmap::VecSet;
+#[cfg(feature = "development")]
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 #[cfg(feature = "development")]
@@ -70,7 +72,7 @@ pub struct WatchInfo {
 #[cfg(feature = "development")]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Breakpoints {
-    set: BTreeSet<u32>,
+    set: VecSet<u32>,
     bits: Vec<u64>,
 }
 

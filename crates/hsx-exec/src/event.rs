@@ -445,7 +445,7 @@ impl EventQueue {
     #[inline]
     #[must_use]
     pub const fn enabled(&self) -> bool {
-        self.enabled
+        cfg!(feature = "events") && self.enabled
     }
 
     /// Turn generation on or off (off also clears the queue).
@@ -496,7 +496,7 @@ impl EventQueue {
 
     /// Queue an event (no-op while disabled). Returns its `seq`.
     pub fn push(&mut self, ts_ms: u64, pid: Option<u32>, kind: EventKind) -> Option<u64> {
-        if !self.enabled {
+        if !self.enabled() {
             return None;
         }
         let seq = self.next_seq;

@@ -10,6 +10,7 @@ pub mod mailbox;
 pub mod persist;
 pub mod status;
 pub mod values;
+pub mod vecmap;
 
 pub mod backend;
 pub mod clock;

@@ -6,7 +6,7 @@
 //! write of the last value; the executive drives it with its clock (`flush_due`) and must
 //! call `flush_all` on shutdown so no pending write is lost.
 
-use alloc::collections::BTreeMap;
+use crate::vecmap::VecMap;
 
 /// Key meaning "not persisted".
 pub const KEY_NONE: u16 = 0x0000;
@@ -41,7 +41,7 @@ pub trait Persist {
 /// In-memory store, for tests and for hosts without a backing file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemPersist {
-    records: BTreeMap<u16, u16>,
+    records: VecMap<u16, u16>,
     writes: u32,
 }
 
@@ -97,7 +97,7 @@ impl Persist for MemPersist {
 /// (re)started at `now + debounce`, so a burst of changes costs one write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteBehind {
-    pending: BTreeMap<u16, Pending>,
+    pending: VecMap<u16, Pending>,
     failures: u32,
 }
 

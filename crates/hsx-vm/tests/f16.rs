@@ -245,3 +245,62 @@ fn random_products_near_the_subnormal_boundary() {
         assert_eq!(fp16::fmul(a, b), oracle(exact), "a={a:#06x} b={b:#06x}");
     }
 }
+
+/// The binary32 implementation against the binary64 one (itself checked against the
+/// oracle above) for every `a` and every 1021st `b`, both ways round.
+#[test]
+fn strided_pairs_match_binary64_oracle() {
+    for a in 0..=u16::MAX {
+        for b in (0..=u16::MAX).step_by(1021) {
+            check_pair(a, b);
+            check_pair(b, a);
+        }
+    }
+}
+
+/// Every pair (2^32 × 4 operations): `cargo test --release -p hsx-vm --test f16 -- --ignored`.
+#[test]
+#[ignore = "exhaustive, minutes in release mode"]
+fn every_pair_matches_binary64() {
+    for a in 0..=u16::MAX {
+        for b in 0..=u16::MAX {
+            check_pair(a, b);
+        }
+    }
+}
+
+fn check_pair(a: u16, b: u16) {
+    let (fa, fb) = (f16_to_f64(a), f16_to_f64(b));
+    let fb_div = if fb == 0.0 { f64::INFINITY } else { fb };
+    assert_eq!(
+        fp16::fadd(a, b),
+        f16_from_f64(fa + fb),
+        "fadd {a:#06x} {b:#06x}"
+    );
+    assert_eq!(
+        fp16::fsub(a, b),
+        f16_from_f64(fa - fb),
+        "fsub {a:#06x} {b:#06x}"
+    );
+    assert_eq!(
+        fp16::fmul(a, b),
+        f16_from_f64(fa * fb),
+        "fmul {a:#06x} {b:#06x}"
+    );
+    assert_eq!(
+        fp16::fdiv(a, b),
+        f16_from_f64(fa / fb_div),
+        "fdiv {a:#06x} {b:#06x}"
+    );
+}
+
+#[test]
+fn fixed_point_decoding_is_exact() {
+    for h in 0..=u16::MAX {
+        let x = f16_to_f64(h);
+        match fp16::f16_fixed(h) {
+            Some(n) => assert_eq!(n as f64, x * 2f64.powi(24), "{h:#06x}"),
+            None => assert!(!x.is_finite(), "{h:#06x}"),
+        }
+    }
+}

@@ -1,8 +1,6 @@
 //! Parking and waking tasks: sleeps, mailbox waits, the timer heap, and the deferred
 //! completion of blocked receives.
 
-use core::cmp::Reverse;
-
 use super::{Executive, TaskCode, TimerKind};
 use crate::event::StateDetails;
 use crate::mailbox::Completion;
@@ -66,11 +64,11 @@ impl<C: TaskCode> Executive<C> {
     /// Fire every timer due at the executive's current time, earliest first.
     pub(crate) fn fire_timers(&mut self) {
         let now = self.now_ms;
-        while let Some(Reverse(t)) = self.timers.peek().copied() {
+        while let Some(t) = self.timers.first().copied() {
             if t.deadline > now {
                 break;
             }
-            self.timers.pop();
+            self.timers.pop_first();
             if !self.timer_live(&t) {
                 continue;
             }

@@ -1,8 +1,8 @@
 //! Loading an image into a new task with the HXE v2 metadata preprocessing of
 //! `services.md` §3.3-§3.5, transactionally: either every registration happens or none.
 
+use crate::vecmap::VecSet;
 use alloc::boxed::Box;
-use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -288,7 +288,7 @@ impl<C: TaskCode> Executive<C> {
     /// Make sure binding the task's default mailboxes and its `.mailbox` entries cannot fail
     /// half-way: every target parses and the descriptor pool / handle quota has room.
     fn check_mailbox_room(&self, pid: u32, meta: &Metadata) -> Result<(), ExecError> {
-        let mut new_keys = BTreeSet::new();
+        let mut new_keys = VecSet::new();
         let defaults = [
             String::from(StdioStream::In.target()),
             String::from(StdioStream::Out.target()),
@@ -442,7 +442,7 @@ fn has_brk(image: &Image) -> bool {
 }
 
 fn check_duplicates(meta: &Metadata) -> Result<(), ExecError> {
-    let mut seen = BTreeSet::new();
+    let mut seen = VecSet::new();
     for v in &meta.values {
         if !seen.insert((v.group, v.id)) {
             return Err(ExecError::MetadataValueDuplicate {

@@ -50,11 +50,11 @@ mod window;
 pub use taskmem::{CodeBytes, DesktopCode, FlashCode, MemLayout, TaskCode, TaskMem};
 pub use types::*;
 
+use crate::vecmap::{VecMap, VecSet};
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BinaryHeap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cmp::Reverse;
 
 use hsx_image::Metadata;
 use hsx_vm::{Task, Vm};
@@ -141,12 +141,12 @@ pub struct Executive<C: TaskCode = DesktopCode> {
     cfg: ExecConfig,
     vm: Vm<Store<C>>,
     tasks: Vec<Option<TaskRec>>,
-    pids: BTreeMap<u32, usize>,
+    pids: VecMap<u32, usize>,
     next_pid: u32,
     runq: VecDeque<usize>,
     current: Option<usize>,
     slice_left: u64,
-    timers: BinaryHeap<Reverse<Timer>>,
+    timers: VecSet<Timer>,
     timer_seq: u64,
     now_ms: u64,
     mailboxes: MailboxManager,
@@ -156,7 +156,7 @@ pub struct Executive<C: TaskCode = DesktopCode> {
     fs: Box<dyn FileSystem>,
     hal: Box<dyn Hal>,
     /// Descriptor id → (owner pid, stream) for every task's stdio descriptors.
-    stdio_desc: BTreeMap<u32, (u32, StdioStream)>,
+    stdio_desc: VecMap<u32, (u32, StdioStream)>,
     /// Current task (and its state) as of the end of the previous step call.
     reported: Option<(u32, TaskState)>,
     trace_step_events: bool,
@@ -212,16 +212,17 @@ impl<C: TaskCode> Executive<C> {
         let now_ms = clock.now_ms();
         mailboxes.set_now(now_ms);
         let trace_capacity = crate::debug::clamp_trace_capacity(config.trace_capacity);
+        let pool = crate::vecmap::prealloc(config.max_tasks);
         Self {
             cfg: config,
-            vm: Vm::new(Vec::new()),
-            tasks: Vec::new(),
-            pids: BTreeMap::new(),
+            vm: Vm::new(Vec::with_capacity(pool)),
+            tasks: Vec::with_capacity(pool),
+            pids: VecMap::with_capacity(pool),
             next_pid: 1,
             runq: VecDeque::new(),
             current: None,
             slice_left: 0,
-            timers: BinaryHeap::new(),
+            timers: VecSet::new(),
             timer_seq: 0,
             now_ms,
             mailboxes,
@@ -230,7 +231,7 @@ impl<C: TaskCode> Executive<C> {
             clock,
             fs,
             hal,
-            stdio_desc: BTreeMap::new(),
+            stdio_desc: VecMap::new(),
             reported: None,
             trace_step_events: config.trace_step_events,
             trace_capacity,
@@ -625,9 +626,9 @@ impl<C: TaskCode> Executive<C> {
         let timer = self
             .timers
             .iter()
-            .filter(|Reverse(t)| self.timer_live(t))
-            .map(|Reverse(t)| t.deadline)
-            .min();
+            .filter(|t| self.timer_live(t))
+            .map(|t| t.deadline)
+            .next();
         match (timer, self.registry.next_persist_due()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -650,20 +651,17 @@ impl<C: TaskCode> Executive<C> {
         // timeout).
         if self.timers.len() > 64 + 4 * self.pids.len() {
             let heap = core::mem::take(&mut self.timers);
-            self.timers = heap
-                .into_iter()
-                .filter(|Reverse(t)| self.timer_live(t))
-                .collect();
+            self.timers = heap.into_iter().filter(|t| self.timer_live(t)).collect();
         }
         self.timer_seq += 1;
-        self.timers.push(Reverse(Timer {
+        self.timers.insert(Timer {
             deadline,
             seq: self.timer_seq,
             pid,
             slot,
             generation,
             kind,
-        }));
+        });
     }
 
     pub(crate) fn disarm_timer(&mut self, slot: usize) {

@@ -78,7 +78,8 @@ impl<C: TaskCode> Executive<C> {
             }
             val_fn::MODULE => self.svc_value(slot, func),
             cmd_fn::MODULE => self.svc_command(slot, func),
-            0xE if self.cfg.dev_libm => self.svc_libm(slot, func),
+            // A development aid (soft-float f64): compiled out of microcontroller builds.
+            0xE if cfg!(feature = "development") && self.cfg.dev_libm => self.svc_libm(slot, func),
             _ => self.set_r(slot, 0, HSX_ERR_ENOSYS),
         }
     }
@@ -125,12 +126,31 @@ impl<C: TaskCode> Executive<C> {
         decode_lossy(&self.guest_cstr_bytes(slot, ptr))
     }
 
+    /// The bytes before the NUL at `ptr` (at most [`MAX_GUEST_STR`], clipped at the end of
+    /// memory), read in small chunks so a short string never costs a 4 KiB buffer.
     fn guest_cstr_bytes(&self, slot: usize, ptr: u32) -> Vec<u8> {
-        let mut buf = self.guest_bytes(slot, ptr, MAX_GUEST_STR as u32);
-        if let Some(end) = buf.iter().position(|b| *b == 0) {
-            buf.truncate(end);
+        let mut out = Vec::new();
+        let Some(t) = self.vm.task(slot) else {
+            return out;
+        };
+        let limit = MAX_GUEST_STR.min(MEM_SIZE - (ptr & 0xFFFF) as usize);
+        let mut chunk = [0u8; 32];
+        let mut addr = ptr;
+        while out.len() < limit {
+            let want = (limit - out.len()).min(chunk.len());
+            let got = t.read_mem(addr, &mut chunk[..want]).min(want);
+            let part = &chunk[..got];
+            if let Some(end) = part.iter().position(|b| *b == 0) {
+                out.extend_from_slice(&part[..end]);
+                break;
+            }
+            out.extend_from_slice(part);
+            if got < want {
+                break;
+            }
+            addr = addr.wrapping_add(got as u32);
         }
-        buf
+        out
     }
 
     /// Write `data` at `ptr` (16-bit), clipped at the end of memory.

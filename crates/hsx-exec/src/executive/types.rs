@@ -26,7 +26,7 @@ pub struct ExecConfig {
     /// Run the highest-priority runnable task first (higher number = more urgent),
     /// round-robin among equals. Off: plain round-robin; priority is only reported.
     pub priority_scheduling: bool,
-    /// Enable SVC module 0x0E (dev libm sin/cos/exp on f16).
+    /// Enable SVC module 0x0E (dev libm sin/cos/exp on f16; needs feature `development`).
     pub dev_libm: bool,
     /// Bound of the event queue (see [`crate::event`]).
     pub event_capacity: usize,

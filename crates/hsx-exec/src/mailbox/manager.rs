@@ -1,7 +1,8 @@
 //! The [`MailboxManager`] itself: its state, construction, clock and event buffer. Its
 //! operations are spread over the sibling files by concept.
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use crate::vecmap::{VecMap, VecSet};
+use alloc::collections::VecDeque;
 
 use super::abi::mode;
 use super::config::{DEFAULT_EVENT_CAPACITY, MailboxConfig};
@@ -15,13 +16,13 @@ use crate::bounded::Bounded;
 #[derive(Debug, Clone)]
 pub struct MailboxManager {
     pub(super) config: MailboxConfig,
-    pub(super) descriptors: BTreeMap<u32, Descriptor>,
-    pub(super) lookup: BTreeMap<TargetKey, u32>,
+    pub(super) descriptors: VecMap<u32, Descriptor>,
+    pub(super) lookup: VecMap<TargetKey, u32>,
     pub(super) pids: Handles,
-    pub(super) waits: BTreeMap<u32, WaitRecord>,
+    pub(super) waits: VecMap<u32, WaitRecord>,
     pub(super) next_descriptor_id: u32,
     pub(super) stdio_modes: [u16; 3],
-    pub(super) exited: BTreeSet<u32>,
+    pub(super) exited: VecSet<u32>,
     pub(super) now_ms: u64,
     pub(super) events: Bounded<MailboxEvent>,
     pub(super) completions: VecDeque<Completion>,
@@ -44,15 +45,16 @@ impl MailboxManager {
             default_capacity: config.default_capacity.max(1),
             tap_rate_limit: config.tap_rate_limit,
         };
+        let pool = crate::vecmap::prealloc(config.max_descriptors as usize);
         Self {
             config,
-            descriptors: BTreeMap::new(),
-            lookup: BTreeMap::new(),
-            pids: BTreeMap::new(),
-            waits: BTreeMap::new(),
+            descriptors: VecMap::with_capacity(pool),
+            lookup: VecMap::with_capacity(pool),
+            pids: VecMap::new(),
+            waits: VecMap::new(),
             next_descriptor_id: 1,
             stdio_modes: [mode::RDWR; 3],
-            exited: BTreeSet::new(),
+            exited: VecSet::new(),
             now_ms: 0,
             events: Bounded::new(DEFAULT_EVENT_CAPACITY),
             completions: VecDeque::new(),

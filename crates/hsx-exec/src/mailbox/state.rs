@@ -1,7 +1,8 @@
 //! The manager's internal state: queued messages, descriptors, per-PID handle tables
 //! (with their tap buffers and fan-out cursors) and wait records.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use crate::vecmap::VecMap;
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use super::abi::{MESSAGE_OVERHEAD, len_u32, mode};
@@ -95,7 +96,7 @@ impl Descriptor {
 #[derive(Debug, Clone, Default)]
 pub(super) struct PidTable {
     pub(super) next_handle: u32,
-    pub(super) handles: BTreeMap<u32, HandleState>,
+    pub(super) handles: VecMap<u32, HandleState>,
     pub(super) stdio: Option<StdioHandles>,
     pub(super) counters: PidCounters,
 }
@@ -107,7 +108,7 @@ pub(super) struct WaitRecord {
     pub(super) deadline: Option<u64>,
 }
 
-pub(super) type Handles = BTreeMap<u32, PidTable>;
+pub(super) type Handles = VecMap<u32, PidTable>;
 
 pub(super) fn handle_mut(pids: &mut Handles, pid: u32, handle: u32) -> Option<&mut HandleState> {
     pids.get_mut(&pid)?.handles.get_mut(&handle)

@@ -1,7 +1,7 @@
 //! Per-task lifecycle: the default mailboxes and stdio handles created at load, stdio
 //! routing and template modes, releasing everything a task holds, and per-PID counters.
 
-use alloc::collections::BTreeSet;
+use crate::vecmap::VecSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -129,7 +129,7 @@ impl MailboxManager {
             .get(&pid)
             .map(|t| t.handles.keys().copied().collect())
             .unwrap_or_default();
-        let mut touched = BTreeSet::new();
+        let mut touched = VecSet::new();
         for h in handles {
             if let Ok(id) = self.remove_handle(pid, h) {
                 report.handles_closed += 1;

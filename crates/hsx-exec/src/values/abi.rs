@@ -99,6 +99,23 @@ pub const fn oid(group: u8, id: u8) -> u16 {
 /// f16 bits → f64 (the VM's exact decoding).
 pub use hsx_vm::fp16::f16_to_f64;
 
+/// The epsilon test of VAL_SET with f16 operands: `eps > 0 && |new − old| < eps` exactly as
+/// in binary64 (NaN compares false, ±inf differences are never below), computed in integer
+/// arithmetic ([`hsx_vm::fp16::f16_fixed`]) so microcontrollers need no soft-float.
+#[must_use]
+pub fn within_epsilon(new: u16, old: u16, eps: u16) -> bool {
+    use hsx_vm::fp16::f16_fixed;
+    // eps > 0: positive, non-zero, not NaN.
+    if eps & 0x8000 != 0 || eps == 0 || (eps & 0x7C00 == 0x7C00 && eps & 0x3FF != 0) {
+        return false;
+    }
+    let (Some(a), Some(b)) = (f16_fixed(new), f16_fixed(old)) else {
+        return false;
+    };
+    // eps = +inf: every finite difference is below it.
+    f16_fixed(eps).is_none_or(|e| (a - b).abs() < e)
+}
+
 /// f64 → f16 bits, rounded like the VM's FPU ([`hsx_vm::fp16::f16_from_f64`]: nearest even,
 /// overflow to ±inf, NaN canonical), so a value set from the host equals one computed by
 /// guest code.
@@ -245,4 +262,52 @@ pub fn help_output(text: &str, max_len: u32) -> (Vec<u8>, u32) {
     out.extend_from_slice(text.as_bytes().get(..n).unwrap_or_default());
     out.push(0);
     (out, u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+#[cfg(test)]
+mod epsilon_tests {
+    use super::{f16_to_f64, within_epsilon};
+
+    fn reference(new: u16, old: u16, eps: u16) -> bool {
+        let eps = f16_to_f64(eps);
+        eps > 0.0 && (f16_to_f64(new) - f16_to_f64(old)).abs() < eps
+    }
+
+    #[test]
+    fn integer_epsilon_test_matches_binary64() {
+        let specials = [
+            0u16, 0x8000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x3C00, 0xBC00, 0x7BFF, 0xFBFF, 0x7C00,
+            0xFC00, 0x7E00, 0x7C01, 0xFE00, 0x6400, 0x1400,
+        ];
+        for &a in &specials {
+            for &b in &specials {
+                for &e in &specials {
+                    assert_eq!(
+                        within_epsilon(a, b, e),
+                        reference(a, b, e),
+                        "{a:#x} {b:#x} {e:#x}"
+                    );
+                }
+            }
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..1_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (a, b, e) = (x as u16, (x >> 16) as u16, (x >> 32) as u16);
+            // Also near-equal operands, where the test is decided.
+            let b2 = a.wrapping_add((x >> 48) as u16 & 0xF);
+            assert_eq!(
+                within_epsilon(a, b, e),
+                reference(a, b, e),
+                "{a:#x} {b:#x} {e:#x}"
+            );
+            assert_eq!(
+                within_epsilon(a, b2, e),
+                reference(a, b2, e),
+                "{a:#x} {b2:#x} {e:#x}"
+            );
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Descriptor chains in guest memory (VAL_REGISTER / CMD_REGISTER) and the guest-memory
 //! read interface the parser uses.
 
-use alloc::collections::BTreeSet;
+use crate::vecmap::VecSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -223,7 +223,7 @@ where
     if head == 0 || head == DESC_NONE {
         return Ok(out);
     }
-    let mut seen = BTreeSet::new();
+    let mut seen = VecSet::new();
     let mut cur = head;
     loop {
         let err = ChainError { at: cur };

@@ -1,8 +1,9 @@
 //! The [`Registry`] itself: its state, construction, event buffer, occupancy bookkeeping,
 //! releasing a task and statistics. Its services are spread over the sibling files.
 
+use crate::vecmap::VecMap;
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use core::fmt;
 
 use super::chain::DESC_NONE;
@@ -16,8 +17,8 @@ use crate::persist::{Persist, WriteBehind};
 /// The value/command registry. See the module documentation.
 pub struct Registry {
     pub(super) limits: RegistryLimits,
-    pub(super) values: BTreeMap<Key, ValueEntry>,
-    pub(super) commands: BTreeMap<Key, CommandEntry>,
+    pub(super) values: VecMap<Key, ValueEntry>,
+    pub(super) commands: VecMap<Key, CommandEntry>,
     pub(super) strings: StringPool,
     pub(super) next_desc_offset: u32,
     pub(super) next_seq: u64,
@@ -56,8 +57,8 @@ impl Registry {
     pub fn new(limits: RegistryLimits) -> Self {
         Self {
             limits,
-            values: BTreeMap::new(),
-            commands: BTreeMap::new(),
+            values: VecMap::new(),
+            commands: VecMap::new(),
             strings: StringPool {
                 capacity: limits.string_capacity,
                 ..StringPool::default()

@@ -4,7 +4,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::abi::{ValError, auth, f64_to_f16, flag, notification_frame, oid, persist_mode};
+use super::abi::{
+    ValError, auth, f64_to_f16, flag, notification_frame, oid, persist_mode, within_epsilon,
+};
 use super::chain::{GuestMem, ValueDesc, encode_unit, parse_value_chain};
 use super::events::ValEvent;
 use super::params::{Caller, MetaValue};
@@ -162,7 +164,7 @@ impl Registry {
             descs.push(ValueDesc::Name(String::from(n)));
         }
         let unit = m.unit.filter(|s| !s.is_empty());
-        if unit.is_some() || f16_to_f64(m.epsilon) != 0.0 || m.rate_ms != 0 {
+        if unit.is_some() || m.epsilon & 0x7FFF != 0 || m.rate_ms != 0 {
             descs.push(ValueDesc::Unit {
                 unit_code: encode_unit(unit.unwrap_or("")),
                 epsilon: m.epsilon,
@@ -241,7 +243,9 @@ impl Registry {
         now_ms: u64,
         port: &mut dyn MailboxPort,
     ) -> Result<SetResult, ValError> {
-        self.set_inner(oid, owner, caller, f16_to_f64(bits), bits, now_ms, port)
+        self.set_inner(oid, owner, caller, bits, now_ms, port, |old, eps| {
+            within_epsilon(bits, old, eps)
+        })
     }
 
     /// `val.set` with a number (converted to f16; the epsilon test uses the number as
@@ -258,7 +262,18 @@ impl Registry {
         now_ms: u64,
         port: &mut dyn MailboxPort,
     ) -> Result<SetResult, ValError> {
-        self.set_inner(oid, owner, caller, value, f64_to_f16(value), now_ms, port)
+        self.set_inner(
+            oid,
+            owner,
+            caller,
+            f64_to_f16(value),
+            now_ms,
+            port,
+            |old, eps| {
+                let eps = f16_to_f64(eps);
+                eps > 0.0 && (value - f16_to_f64(old)).abs() < eps
+            },
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -267,10 +282,10 @@ impl Registry {
         oid: u16,
         owner: Option<u32>,
         caller: Caller,
-        new_value: f64,
         new_bits: u16,
         now_ms: u64,
         port: &mut dyn MailboxPort,
+        below_epsilon: impl FnOnce(u16, u16) -> bool,
     ) -> Result<SetResult, ValError> {
         let k = self
             .resolve_value(oid, owner, caller)
@@ -287,8 +302,7 @@ impl Registry {
             return Err(ValError::Busy);
         }
         let old = e.bits;
-        let eps = f16_to_f64(e.epsilon);
-        if eps > 0.0 && (new_value - f16_to_f64(old)).abs() < eps {
+        if below_epsilon(old, e.epsilon) {
             return Ok(SetResult {
                 bits: old,
                 changed: false,
