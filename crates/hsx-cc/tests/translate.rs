@@ -236,3 +236,22 @@ fn no_code_word_scans_as_brk() {
         .wrapping_add(0x7F00_0000);
     assert_eq!(run(&wasm), Ok(want));
 }
+
+#[test]
+fn bulk_memory_copy_and_fill() {
+    // fill 8 bytes with 0x5A, copy them forward by 3 (overlapping), read one back.
+    expect(
+        "(memory.fill (i32.const 0x5000) (i32.const 0x5A) (i32.const 8)) \
+         (i32.store8 (i32.const 0x5000) (i32.const 1)) \
+         (memory.copy (i32.const 0x5003) (i32.const 0x5000) (i32.const 8)) \
+         (i32.add (i32.load8_u (i32.const 0x5003)) (i32.load8_u (i32.const 0x500A)))",
+        1 + 0x5A,
+    );
+    // Backwards overlap.
+    expect(
+        "(i32.store (i32.const 0x5004) (i32.const 0x04030201)) \
+         (memory.copy (i32.const 0x5002) (i32.const 0x5004) (i32.const 4)) \
+         (i32.load (i32.const 0x5002))",
+        0x0403_0201,
+    );
+}
