@@ -39,20 +39,12 @@ impl Fx<'_, '_, '_> {
         };
         // The comparison routines return an int whose sign/zero encodes the answer.
         let r = self.pop()?;
-        if self.fusing_after(i) {
+        if self.fusing(i) {
             self.materialize_all()?;
         }
         let rr = self.reg(&r, 0, T1)?;
         self.c().test(rr);
         self.flags_result(i, cc, r.pos)
-    }
-
-    fn fusing_after(&self, i: usize) -> bool {
-        let br = |o: Option<&Operator<'_>>| {
-            matches!(o, Some(Operator::BrIf { .. }) | Some(Operator::If { .. }))
-        };
-        br(self.peek(i + 1))
-            || (matches!(self.peek(i + 1), Some(Operator::I32Eqz)) && br(self.peek(i + 2)))
     }
 
     /// Apply `opc` with `mask` to the sign word (the only word of f32, the high word of f64).

@@ -298,7 +298,7 @@ impl Fx<'_, '_, '_> {
     }
 
     /// Whether operator `i + 1` (or `i + 2` after an `eqz`) branches on this result.
-    fn fusing(&self, i: usize) -> bool {
+    pub(crate) fn fusing(&self, i: usize) -> bool {
         let br = |o: Option<&Operator<'_>>| {
             matches!(o, Some(Operator::BrIf { .. }) | Some(Operator::If { .. }))
         };
