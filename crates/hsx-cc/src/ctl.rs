@@ -75,7 +75,7 @@ impl<'a> Fx<'_, '_, 'a> {
     pub fn br_cc(&mut self, cc: Cc, depth: u32) -> Result<(), CcError> {
         if self.branch_needs_moves(depth)? {
             let skip = self.p.code.label();
-            self.p.code.b(cc.invert(), skip);
+            self.p.code.b(crate::emit::invert(cc), skip);
             let saved = self.stack.clone();
             self.br(depth)?;
             self.stack = saved;
@@ -238,7 +238,7 @@ impl<'a> Fx<'_, '_, 'a> {
             Some(Operator::If { blockty }) => {
                 self.begin_block(Kind::If, blockty)?;
                 let el = self.p.code.label();
-                self.p.code.b(cc.invert(), el);
+                self.p.code.b(crate::emit::invert(cc), el);
                 if let Some(c) = self.ctl.last_mut() {
                     c.else_label = Some(el);
                 }

@@ -11,65 +11,27 @@ pub const FP: R = 7;
 /// Mirror of SP after every stack operation; translated code never writes it.
 pub const SP: R = 15;
 
-/// EXT1 condition codes (flags as CMP a, b leaves them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Cc {
-    /// Always.
-    Al = 0,
-    /// a == b.
-    Eq = 1,
-    /// a != b.
-    Ne = 2,
-    /// a < b signed.
-    Lt = 3,
-    /// a >= b signed.
-    Ge = 4,
-    /// a > b signed.
-    Gt = 5,
-    /// a <= b signed.
-    Le = 6,
-    /// a < b unsigned.
-    Ltu = 7,
-    /// a >= b unsigned.
-    Geu = 8,
-    /// a > b unsigned.
-    Gtu = 9,
-    /// a <= b unsigned.
-    Leu = 10,
-}
+/// EXT1 condition codes (flags as CMP a, b leaves them): the VM's own table.
+pub use hsx_vm::isa::Cond as Cc;
 
-impl Cc {
-    /// The condition that holds exactly when `self` does not.
-    pub fn invert(self) -> Cc {
-        match self {
-            Cc::Al => Cc::Al,
-            Cc::Eq => Cc::Ne,
-            Cc::Ne => Cc::Eq,
-            Cc::Lt => Cc::Ge,
-            Cc::Ge => Cc::Lt,
-            Cc::Gt => Cc::Le,
-            Cc::Le => Cc::Gt,
-            Cc::Ltu => Cc::Geu,
-            Cc::Geu => Cc::Ltu,
-            Cc::Gtu => Cc::Leu,
-            Cc::Leu => Cc::Gtu,
-        }
-    }
-
-    /// The condition for the swapped comparison (`b cc' a` ⇔ `a cc b`).
-    pub fn swap(self) -> Cc {
-        match self {
-            Cc::Lt => Cc::Gt,
-            Cc::Gt => Cc::Lt,
-            Cc::Le => Cc::Ge,
-            Cc::Ge => Cc::Le,
-            Cc::Ltu => Cc::Gtu,
-            Cc::Gtu => Cc::Ltu,
-            Cc::Leu => Cc::Geu,
-            Cc::Geu => Cc::Leu,
-            other => other,
-        }
+/// The condition that holds exactly when `cc` does not (`Al` has no opposite and stays).
+pub fn invert(cc: Cc) -> Cc {
+    match cc {
+        Cc::Al => Cc::Al,
+        Cc::Eq => Cc::Ne,
+        Cc::Ne => Cc::Eq,
+        Cc::Lt => Cc::Ge,
+        Cc::Ge => Cc::Lt,
+        Cc::Gt => Cc::Le,
+        Cc::Le => Cc::Gt,
+        Cc::Ltu => Cc::Geu,
+        Cc::Geu => Cc::Ltu,
+        Cc::Gtu => Cc::Leu,
+        Cc::Leu => Cc::Gtu,
+        Cc::Mi => Cc::Pl,
+        Cc::Pl => Cc::Mi,
+        Cc::Vs => Cc::Vc,
+        Cc::Vc => Cc::Vs,
     }
 }
 
@@ -87,43 +49,46 @@ enum Fix {
     Abs,
 }
 
-/// Opcodes used by the translator.
+/// Opcodes used by the translator, from the VM's opcode table.
+#[allow(missing_docs)]
 pub mod op {
-    pub const LDI: u32 = 0x01;
-    pub const LD: u32 = 0x02;
-    pub const ST: u32 = 0x03;
-    pub const MOV: u32 = 0x04;
-    pub const LDB: u32 = 0x06;
-    pub const LDH: u32 = 0x07;
-    pub const STB: u32 = 0x08;
-    pub const STH: u32 = 0x09;
-    pub const ADD: u32 = 0x10;
-    pub const SUB: u32 = 0x11;
-    pub const MUL: u32 = 0x12;
-    pub const DIV: u32 = 0x13;
-    pub const AND: u32 = 0x14;
-    pub const OR: u32 = 0x15;
-    pub const XOR: u32 = 0x16;
-    pub const NOT: u32 = 0x17;
-    pub const DIVU: u32 = 0x18;
-    pub const ADDI: u32 = 0x19;
-    pub const CMP: u32 = 0x20;
-    pub const RET: u32 = 0x25;
-    pub const B: u32 = 0x26;
-    pub const JR: u32 = 0x27;
-    pub const CALLR: u32 = 0x28;
-    pub const CALLL: u32 = 0x29;
-    pub const SET: u32 = 0x2A;
-    pub const ADJSP: u32 = 0x2B;
-    pub const SVC: u32 = 0x30;
-    pub const LSL: u32 = 0x31;
-    pub const LSR: u32 = 0x32;
-    pub const ASR: u32 = 0x33;
-    pub const ADC: u32 = 0x34;
-    pub const SBC: u32 = 0x35;
-    pub const PUSH: u32 = 0x40;
-    pub const POP: u32 = 0x41;
-    pub const LDI32: u32 = 0x60;
+    use hsx_vm::isa::Opcode;
+
+    pub const LDI: u32 = Opcode::Ldi as u32;
+    pub const LD: u32 = Opcode::Ld as u32;
+    pub const ST: u32 = Opcode::St as u32;
+    pub const MOV: u32 = Opcode::Mov as u32;
+    pub const LDB: u32 = Opcode::Ldb as u32;
+    pub const LDH: u32 = Opcode::Ldh as u32;
+    pub const STB: u32 = Opcode::Stb as u32;
+    pub const STH: u32 = Opcode::Sth as u32;
+    pub const ADD: u32 = Opcode::Add as u32;
+    pub const SUB: u32 = Opcode::Sub as u32;
+    pub const MUL: u32 = Opcode::Mul as u32;
+    pub const DIV: u32 = Opcode::Div as u32;
+    pub const AND: u32 = Opcode::And as u32;
+    pub const OR: u32 = Opcode::Or as u32;
+    pub const XOR: u32 = Opcode::Xor as u32;
+    pub const NOT: u32 = Opcode::Not as u32;
+    pub const DIVU: u32 = Opcode::Divu as u32;
+    pub const ADDI: u32 = Opcode::Addi as u32;
+    pub const CMP: u32 = Opcode::Cmp as u32;
+    pub const RET: u32 = Opcode::Ret as u32;
+    pub const B: u32 = Opcode::Bcc as u32;
+    pub const JR: u32 = Opcode::Jr as u32;
+    pub const CALLR: u32 = Opcode::Callr as u32;
+    pub const CALLL: u32 = Opcode::Calll as u32;
+    pub const SET: u32 = Opcode::Setcc as u32;
+    pub const ADJSP: u32 = Opcode::Adjsp as u32;
+    pub const SVC: u32 = Opcode::Svc as u32;
+    pub const LSL: u32 = Opcode::Lsl as u32;
+    pub const LSR: u32 = Opcode::Lsr as u32;
+    pub const ASR: u32 = Opcode::Asr as u32;
+    pub const ADC: u32 = Opcode::Adc as u32;
+    pub const SBC: u32 = Opcode::Sbc as u32;
+    pub const PUSH: u32 = Opcode::Push as u32;
+    pub const POP: u32 = Opcode::Pop as u32;
+    pub const LDI32: u32 = Opcode::Ldi32 as u32;
 }
 
 /// Whether [`Code::li`] needs a flag-setting instruction for `v`.

@@ -610,7 +610,7 @@ impl<'p, 'm, 'a> Fx<'p, 'm, 'a> {
                 let cc = self.test_value(&cond)?;
                 self.begin_block(Kind::If, blockty)?;
                 let el = self.p.code.label();
-                self.p.code.b(cc.invert(), el);
+                self.p.code.b(crate::emit::invert(cc), el);
                 if let Some(c) = self.ctl.last_mut() {
                     c.else_label = Some(el);
                 }

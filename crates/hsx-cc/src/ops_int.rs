@@ -5,7 +5,7 @@ use wasmparser::Operator;
 
 use crate::emit::{Cc, fits12, op};
 use crate::error::CcError;
-use crate::frame::{T0, T1, T2};
+use crate::frame::{Entry, T0, T1, T2};
 use crate::func::{CallTarget, Fx};
 use crate::module::{Sig, Ty};
 use crate::runtime::Rt;
@@ -285,7 +285,7 @@ impl Fx<'_, '_, '_> {
             return Ok(1 + n);
         }
         if matches!(self.peek(i + 1), Some(Operator::I32Eqz)) {
-            let n = self.fuse_branch(cc.invert(), i + 2)?;
+            let n = self.fuse_branch(crate::emit::invert(cc), i + 2)?;
             if n > 0 {
                 return Ok(2 + n);
             }
@@ -306,14 +306,20 @@ impl Fx<'_, '_, '_> {
             || (matches!(self.peek(i + 1), Some(Operator::I32Eqz)) && br(self.peek(i + 2)))
     }
 
-    fn cmp32(&mut self, i: usize, cc: Cc) -> Result<usize, CcError> {
+    /// Pop the two operands of the comparison at operator `i`. When a branch will consume
+    /// its flags, pending constants are written first, so nothing runs between the compare
+    /// and the branch.
+    fn compare_operands(&mut self, i: usize) -> Result<(Entry, Entry), CcError> {
         let y = self.pop()?;
         let x = self.pop()?;
         if self.fusing(i) {
-            // Pending constants are written before the compare so nothing touches the flags
-            // between it and the branch.
             self.materialize_all()?;
         }
+        Ok((x, y))
+    }
+
+    fn cmp32(&mut self, i: usize, cc: Cc) -> Result<usize, CcError> {
+        let (x, y) = self.compare_operands(i)?;
         let ra = self.reg(&x, 0, T1)?;
         let rb = self.reg(&y, 0, T2)?;
         self.c().cmp(ra, rb);
@@ -393,11 +399,7 @@ impl Fx<'_, '_, '_> {
     }
 
     fn eq64(&mut self, i: usize, cc: Cc) -> Result<usize, CcError> {
-        let y = self.pop()?;
-        let x = self.pop()?;
-        if self.fusing(i) {
-            self.materialize_all()?;
-        }
+        let (x, y) = self.compare_operands(i)?;
         let a0 = self.reg(&x, 0, T1)?;
         let b0 = self.reg(&y, 0, T2)?;
         self.c().rrr(op::XOR, T0, a0, b0);
@@ -411,12 +413,8 @@ impl Fx<'_, '_, '_> {
     /// Unsigned 64-bit compare through CMP (low) + SBC (high): C is exact.
     fn cmp64u(&mut self, i: usize, swap: bool, cc: Cc) -> Result<usize, CcError> {
         self.settle_flag_unsafe_operands()?;
-        let y = self.pop()?;
-        let x = self.pop()?;
+        let (x, y) = self.compare_operands(i)?;
         let (a, b) = if swap { (y, x) } else { (x, y) };
-        if self.fusing(i) {
-            self.materialize_all()?;
-        }
         let a0 = self.reg(&a, 0, T1)?;
         let b0 = self.reg(&b, 0, T2)?;
         self.c().cmp(a0, b0);
@@ -429,11 +427,7 @@ impl Fx<'_, '_, '_> {
     /// Signed 64-bit compare: high words signed, then low words unsigned. (SBC's V flag
     /// follows the reference's folding rule, which is not a true 64-bit overflow.)
     fn cmp64s(&mut self, i: usize, strict: Cc, low: Cc) -> Result<usize, CcError> {
-        let y = self.pop()?;
-        let x = self.pop()?;
-        if self.fusing(i) {
-            self.materialize_all()?;
-        }
+        let (x, y) = self.compare_operands(i)?;
         let yes = self.c().label();
         let no = self.c().label();
         let done = self.c().label();
