@@ -8,12 +8,14 @@
 //!
 //! There is no cache of expected output: the native build is the oracle, every time.
 
-use std::io::Read;
+mod cc_support;
+use cc_support::{Status, listing, name, run};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Programs run concurrently (the machine is shared; two is plenty).
 const THREADS: usize = 2;
@@ -33,94 +35,6 @@ const PACKAGES: &str = "clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32";
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c")
-}
-
-/// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Code(i32),
-    Signal(i32),
-    TimedOut,
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Status::Code(c) => write!(f, "exit status {c}"),
-            Status::Signal(s) => write!(f, "killed by signal {s}"),
-            Status::TimedOut => write!(f, "timed out"),
-        }
-    }
-}
-
-struct Finished {
-    status: Status,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-/// Runs `cmd` with piped output, killing it after `timeout`. Both pipes are drained on
-/// their own threads so a chatty child never blocks on a full pipe.
-fn run(cmd: &mut Command, timeout: Duration) -> Result<Finished, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break exit_status(st),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Status::TimedOut;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("waiting for {cmd:?}: {e}")),
-        }
-    };
-    Ok(Finished {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
-}
-
-fn exit_status(st: std::process::ExitStatus) -> Status {
-    if let Some(c) = st.code() {
-        return Status::Code(c);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(s) = st.signal() {
-            return Status::Signal(s);
-        }
-    }
-    Status::Code(-1)
 }
 
 /// The native reference compiler: `HSX_CLANG`, else `clang-16`, else `clang`.
@@ -157,21 +71,9 @@ fn find_clang() -> Result<String, String> {
 }
 
 fn corpus() -> Vec<PathBuf> {
-    let filter = std::env::var("HSX_CC_FILTER").unwrap_or_default();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", corpus_dir().display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "c"))
-        .filter(|p| name(p).contains(&filter))
-        .collect();
-    files.sort();
-    files
-}
-
-fn name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    listing(&corpus_dir(), |p| {
+        p.is_file() && p.extension().is_some_and(|x| x == "c")
+    })
 }
 
 fn text(bytes: &[u8], limit: usize) -> String {

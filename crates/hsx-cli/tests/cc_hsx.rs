@@ -6,10 +6,12 @@
 //! * `HSX_CC_BLESS=1` writes the `expected.*` files from what the programs did (then review
 //!   the diff before committing it).
 
-use std::io::Read;
+mod cc_support;
+use cc_support::{Status, listing, name};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Wall-clock limit for one `hsx cc` or `hsx run`; a case that needs it is broken.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -20,72 +22,9 @@ fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c_hsx")
 }
 
-struct Finished {
-    /// Exit status, `None` when killed (by the timeout or a signal).
-    status: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    timed_out: bool,
-}
-
-/// Runs `cmd` with piped output, killing it after `TIMEOUT`.
-fn run(cmd: &mut Command) -> Result<Finished, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("NO_COLOR", "1")
-        .spawn()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    }
-    let out = drain(child.stdout.take());
-    let err = drain(child.stderr.take());
-    let deadline = Instant::now() + TIMEOUT;
-    let (status, timed_out) = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break (st.code(), false),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break (None, true);
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("waiting for {cmd:?}: {e}")),
-        }
-    };
-    Ok(Finished {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-        timed_out,
-    })
-}
-
 /// The case directories, sorted, filtered by `HSX_CC_FILTER`.
 fn cases() -> Vec<PathBuf> {
-    let filter = std::env::var("HSX_CC_FILTER").unwrap_or_default();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases_dir())
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", cases_dir().display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("tasks").is_file())
-        .filter(|p| name(p).contains(&filter))
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-fn name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    listing(&cases_dir(), |p| p.join("tasks").is_file())
 }
 
 fn read(p: &Path) -> Result<String, String> {
@@ -125,8 +64,8 @@ fn check(dir: &Path) -> Result<(), String> {
         let mut cc = Command::new(hsx);
         cc.arg("cc").current_dir(dir);
         cc.args(&words).arg("-o").arg(&image);
-        let built = run(&mut cc)?;
-        if built.status != Some(0) {
+        let built = cc_support::run(&mut cc, TIMEOUT)?;
+        if built.status != Status::Code(0) {
             return Err(format!(
                 "`hsx cc {}` failed:\n{}",
                 words.join(" "),
@@ -143,13 +82,14 @@ fn check(dir: &Path) -> Result<(), String> {
     cmd.args(["run", "--virtual-time", "--max-steps", MAX_STEPS])
         .args(&extra)
         .args(&images);
-    let got = run(&mut cmd)?;
-    if got.timed_out {
+    let got = cc_support::run(&mut cmd, TIMEOUT)?;
+    if got.status == Status::TimedOut {
         return Err(format!("`hsx run` did not finish within {TIMEOUT:?}"));
     }
-    let status = got
-        .status
-        .map_or_else(|| "killed".to_string(), |s| s.to_string());
+    let status = match got.status {
+        Status::Code(c) => c.to_string(),
+        other => other.to_string(),
+    };
 
     if std::env::var_os("HSX_CC_BLESS").is_some() {
         let write = |f: &str, data: &[u8]| {
