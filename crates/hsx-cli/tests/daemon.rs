@@ -72,7 +72,17 @@ fn info_and_clock() {
         .assert()
         .success();
     let v = json_out(&out.get_output().stdout);
-    assert_eq!(v["clock"].as_object().map(|m| m.len()), Some(12), "{v}");
+    assert_eq!(v["clock"].as_object().map(|m| m.len()), Some(13), "{v}");
+    common::hsx(&d.addr)
+        .args(["clock", "policy", "all"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("on break: stop all tasks"));
+    common::hsx(&d.addr)
+        .args(["clock", "policy", "task"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("on break: stop that task"));
     common::hsx(&d.addr)
         .args(["clock", "status"])
         .assert()

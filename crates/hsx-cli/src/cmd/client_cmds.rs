@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use super::remote::{
-    AddrSpec, BpOp, ClockOp, CmdOp, MemOp, OnOff, RemoteCommand, SymKind, TraceOp, ValOp, WatchOp,
+    AddrSpec, BpOp, BreakPolicyArg, ClockOp, CmdOp, MemOp, OnOff, RemoteCommand, SymKind, TraceOp,
+    ValOp, WatchOp,
 };
 use super::render;
 use crate::client::{Client, ClientError, EventFilter, EventStream, request};
@@ -219,7 +220,8 @@ impl Ctx {
                 let symbols = a.symbols.as_ref().map(|p| absolute(p)).transpose()?;
                 let reply = self.call(&request(
                     "load",
-                    json!({"path": path, "symbols": symbols, "verbose": a.verbose.then_some(true)}),
+                    json!({"path": path, "symbols": symbols, "verbose": a.verbose.then_some(true),
+                           "paused": a.paused.then_some(true)}),
                 ))?;
                 self.print(&render::image(&reply))
             }
@@ -507,6 +509,13 @@ impl Ctx {
             Some(ClockOp::Start) => request("clock", json!({"op": "start"})),
             Some(ClockOp::Stop) => request("clock", json!({"op": "stop"})),
             Some(ClockOp::Rate { hz }) => request("clock", json!({"op": "rate", "rate": hz})),
+            Some(ClockOp::Policy { on_break }) => {
+                let p = match on_break {
+                    BreakPolicyArg::Task => "task",
+                    BreakPolicyArg::All => "all",
+                };
+                request("clock", json!({"op": "policy", "on_break": p}))
+            }
             Some(ClockOp::Step { steps, pid }) => {
                 request("clock", json!({"op": "step", "steps": steps, "pid": pid}))
             }

@@ -14,6 +14,7 @@ use crate::event_map;
 use crate::event_map::publish;
 use crate::reply::Reply;
 use crate::state::Daemon;
+use crate::wire::clock::BreakPolicy;
 use crate::wire::event::DebugBreakData;
 use crate::wire::info::{SchedCounters, SchedStats};
 use crate::wire::task::{TaskRecord, VmTask};
@@ -50,6 +51,8 @@ pub enum ClockOp {
     Rate(f64),
     /// `clock step`.
     Step(StepArgs),
+    /// `clock policy`: what a task's debug stop does to the clock.
+    Policy(BreakPolicy),
 }
 
 /// `sched` forms.
@@ -98,7 +101,14 @@ pub(crate) fn parse_clock(op: Option<String>, obj: &Obj) -> Result<ClockOp, Prot
             .map(|v| args::display_value(v).to_ascii_lowercase())
             .unwrap_or_default()
     });
+    let policy = field(obj, "on_break");
     let op = match op.as_str() {
+        "" | "policy" if policy.is_some() => ClockOp::Policy(parse_policy(policy)?),
+        "policy" => {
+            return Err(ProtoError::msg(
+                "clock policy requires 'on_break' (task|all)",
+            ));
+        }
         "" | "status" => ClockOp::Status,
         "start" | "run" => ClockOp::Start,
         "stop" | "halt" => ClockOp::Stop,
@@ -148,6 +158,17 @@ pub(crate) fn parse_clock(op: Option<String>, obj: &Obj) -> Result<ClockOp, Prot
     Ok(op)
 }
 
+fn parse_policy(v: Option<&Value>) -> Result<BreakPolicy, ProtoError> {
+    v.and_then(Value::as_str)
+        .and_then(BreakPolicy::parse)
+        .ok_or_else(|| {
+            ProtoError::msg(format!(
+                "clock on_break expects 'task' or 'all', got {}",
+                v.map_or_else(|| "nothing".to_string(), py_repr)
+            ))
+        })
+}
+
 pub(crate) fn parse_sched(obj: &Obj) -> Result<SchedOp, ProtoError> {
     if let Some(pid) = args::opt_u32(obj, "pid")? {
         let clamp = |key: &'static str, lo: i64| -> Result<Option<u32>, ProtoError> {
@@ -186,7 +207,16 @@ pub(crate) fn resume(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
     let t = r?;
     drop(exec);
     d.wake_clock();
-    Ok(Reply::with("task", to_value(&TaskRecord::of(&t))).into())
+    let reply = Reply::with("task", to_value(&TaskRecord::of(&t)));
+    // A resumed task runs only when something steps it: say so rather than leave the
+    // client wondering why `running` never moves.
+    let runnable = matches!(t.state, TaskState::Ready | TaskState::Running);
+    if runnable && !d.clock().running {
+        let msg =
+            "clock_stopped:the auto clock is stopped; the task runs on 'clock start' or 'step'";
+        return Ok(reply.and("warnings", json!([msg])).into());
+    }
+    Ok(reply.into())
 }
 
 /// `step`, `clock step`: the `result` object (§2.2.1) and the clock.
@@ -236,7 +266,7 @@ fn run_step(d: &Daemon, args: &StepArgs) -> Result<Value, OpError> {
     clock::count_manual(d, summary.executed);
     let hit = summary.debug_break.is_some();
     if hit {
-        clock::halt(d, "stopped");
+        clock::task_stopped(d);
     }
     let running = !hit
         && last
@@ -377,6 +407,7 @@ pub(crate) fn clock(ctx: &Ctx<'_>, op: ClockOp) -> Result<Outcome, ProtoError> {
         ClockOp::Stop => clock::stop(d),
         ClockOp::Rate(hz) => clock::set_rate(d, hz),
         ClockOp::Step(a) => return step(ctx, a),
+        ClockOp::Policy(p) => clock::set_policy(d, p),
     };
     Ok(Reply::with("clock", clock.to_json()).into())
 }
