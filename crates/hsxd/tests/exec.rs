@@ -130,7 +130,7 @@ async fn peek_poke_regs_and_unknown_pid() {
     let missing = c
         .rpc(json!({"cmd": "load", "path": "/nonexistent/x.hxe"}))
         .await;
-    assert!(err(&missing).contains("No such file"));
+    assert!(err(&missing).contains("no such file"));
     s.stop().await;
 }
 
