@@ -155,3 +155,46 @@ fn one_start_up_line_and_plain_logs_when_redirected() {
         "the banner is printed once: {err}"
     );
 }
+
+/// A step of 2^64-1 instructions is clamped and runs in slices: other clients are served
+/// while it runs, and SIGTERM still ends the daemon.
+#[cfg(unix)]
+#[test]
+fn a_huge_step_neither_blocks_others_nor_survives_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("spin.mvasm");
+    std::fs::write(
+        &src,
+        ".name \"spin\"\n.entry main\n.text\nmain:\n    ADDI R1, R1, 1\n    JMP main\n",
+    )
+    .expect("write");
+    let (mut child, addr) = spawn(&["--listen", "127.0.0.1:0"]);
+    let load = format!(r#"{{"cmd":"load","path":"{}"}}"#, src.display());
+    assert!(rpc(&addr, &load).contains("\"pid\":1"), "load failed");
+    // The step's connection stays open without waiting for its reply.
+    let mut stepping = TcpStream::connect(&addr).expect("connect");
+    stepping
+        .write_all(b"{\"cmd\":\"step\",\"steps\":\"0xFFFFFFFFFFFFFFFF\"}\n")
+        .expect("send step");
+    // Served in between the step's slices (the step of 10^9 instructions takes seconds).
+    for _ in 0..5 {
+        let ps = rpc(&addr, r#"{"cmd":"ps"}"#);
+        assert!(ps.contains("\"status\":\"ok\""), "{ps}");
+    }
+    stepping.set_nonblocking(true).expect("nonblocking");
+    let mut probe = [0u8; 1];
+    let pending = matches!(
+        std::io::Read::read(&mut stepping, &mut probe),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+    );
+    assert!(
+        pending,
+        "the step finished before the other requests: nothing was shown"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert!(wait_exit(&mut child).success());
+}

@@ -320,3 +320,18 @@ async fn step_and_clock_events_for_the_hsx_clients() {
     assert!(trace >= 3, "{r}");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_step_is_clamped_with_a_warning() {
+    let s = TestServer::start_exec().await;
+    let mut c = s.client().await;
+    load(&mut c, "loop.mvasm").await;
+    let r = c
+        .rpc(json!({"cmd": "step", "steps": "0xFFFFFFFFFFFFFFFF"}))
+        .await;
+    let res = &ok(&r)["result"];
+    assert_eq!(res["executed"], 578, "{r}");
+    let w = res["warnings"][0].as_str().unwrap_or("");
+    assert!(w.starts_with("step_clamped:"), "{r}");
+    s.stop().await;
+}
