@@ -339,3 +339,33 @@ fn daemon_errors_are_sentences() {
         "hsx: error: pid 1 has returned; it cannot be resumed (load it again to rerun it)"
     );
 }
+
+/// `hsx` presents the token from `--token-file` or `HSX_TOKEN_FILE`; without it hsxd
+/// answers `auth_required`.
+#[test]
+fn the_client_presents_the_token() {
+    const TOKEN: &str = "client-test-token-0123456789";
+    let d = common::start_with_token(TOKEN);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tf = dir.path().join("token");
+    std::fs::write(&tf, format!("{TOKEN}\n")).expect("write");
+    let out = common::hsx(&d.addr)
+        .arg("ps")
+        .env_remove("HSX_TOKEN_FILE")
+        .output()
+        .expect("hsx");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("auth_required"));
+    common::hsx(&d.addr)
+        .arg("ps")
+        .arg("--token-file")
+        .arg(&tf)
+        .assert()
+        .success();
+    common::hsx(&d.addr)
+        .arg("ping")
+        .env("HSX_TOKEN_FILE", &tf)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pong"));
+}

@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod args;
+pub mod auth;
 pub mod clock;
 pub mod cmd;
 pub mod codec;

@@ -19,9 +19,19 @@ use hsxd::{Daemon, DaemonConfig, EventBus, InstantClock, SystemTimeSource, TimeS
 #[derive(Debug, Parser)]
 #[command(name = "hsxd", version, about)]
 struct Cli {
-    /// Address to listen on (loopback by default; port 0 picks a free port).
+    /// Address to listen on: HOST:PORT (loopback by default; port 0 picks a free port) or
+    /// unix:PATH (a Unix-domain socket only its owner may use). A non-loopback address
+    /// needs --token-file.
     #[arg(long, default_value = hsxd::server::DEFAULT_LISTEN)]
     listen: String,
+    /// File whose first line is the token clients must present (`auth`) before any other
+    /// request; at least 16 characters. Required to listen beyond loopback.
+    #[arg(long, value_name = "FILE", env = "HSXD_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// Listen on a non-loopback address without a token: anyone who can reach it may load,
+    /// poke, kill and shut down. Logged as a warning.
+    #[arg(long)]
+    insecure_listen: bool,
     /// Root directory of the sandboxed guest file system.
     #[arg(long, value_name = "DIR")]
     fs_root: Option<PathBuf>,
@@ -111,6 +121,22 @@ fn main() -> ExitCode {
 }
 
 fn serve(cli: Cli) -> anyhow::Result<()> {
+    let token = cli
+        .token_file
+        .as_deref()
+        .map(hsxd::auth::Token::from_file)
+        .transpose()?;
+    if token.is_none() && !hsxd::auth::is_local(&cli.listen) {
+        if !cli.insecure_listen {
+            anyhow::bail!(
+                "refusing to listen on {} without a token: give --token-file FILE (or \
+                 HSXD_TOKEN_FILE), or --insecure-listen to let anyone who reaches it control \
+                 hsxd",
+                cli.listen
+            );
+        }
+        tracing::warn!(listen = %cli.listen, "listening beyond loopback without a token (--insecure-listen): anyone who can reach this port controls hsxd");
+    }
     let config = DaemonConfig {
         listen: cli.listen,
         fs_root: cli.fs_root,
@@ -126,10 +152,13 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
         let daemon = Daemon::with_mem_layout(backends, config.mem, bus, time);
-        let server = hsxd::bind(&config.listen, daemon)
+        let mut server = hsxd::bind(&config.listen, daemon)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
-        let addr = server.local_addr()?;
+        if let Some(t) = token {
+            server = server.with_token(t);
+        }
+        let addr = server.listen_addr();
         // The one start-up line; scripts that pass `--listen 127.0.0.1:0` learn the port
         // from it. The log gets the details.
         println!("hsxd listening on {addr}");

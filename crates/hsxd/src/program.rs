@@ -29,6 +29,17 @@ pub fn read_program(path: &str) -> Result<(Vec<u8>, Option<SymFile>), OpError> {
         };
         format!("cannot read {path}: {reason}")
     };
+    // Regular files only: opening a FIFO or a device would block the request (and the
+    // daemon with it) or read without end.
+    match std::fs::metadata(p) {
+        Ok(m) if !m.is_file() => {
+            return Err(OpError::failed(format!(
+                "cannot read {path}: not a regular file"
+            )));
+        }
+        Ok(_) => {}
+        Err(e) => return Err(OpError::failed(io_text(e))),
+    }
     if p.extension().is_some_and(|e| e == "mvasm") {
         let opts = hsx_asm::AsmOptions {
             emit_sym: true,
@@ -39,8 +50,15 @@ pub fn read_program(path: &str) -> Result<(Vec<u8>, Option<SymFile>), OpError> {
         Ok((out.hxe_bytes, out.sym))
     } else {
         let mut bytes = Vec::new();
-        std::fs::File::open(p)
-            .and_then(|f| f.take(MAX_IMAGE_FILE_BYTES + 1).read_to_end(&mut bytes))
+        let file = std::fs::File::open(p).map_err(|e| OpError::failed(io_text(e)))?;
+        // Checked again on the open file: the path may have been swapped meanwhile.
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(OpError::failed(format!(
+                "cannot read {path}: not a regular file"
+            )));
+        }
+        file.take(MAX_IMAGE_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
             .map_err(|e| OpError::failed(io_text(e)))?;
         if bytes.len() as u64 > MAX_IMAGE_FILE_BYTES {
             return Err(OpError::failed(format!(

@@ -1,4 +1,5 @@
-//! TCP transport: accept loop, one task per connection, shutdown and restart.
+//! Transport: TCP or Unix-socket accept loop, one task per connection, the token gate
+//! (see [`crate::auth`]), shutdown and restart.
 //!
 //! Each connection task reads request lines and, once it has subscribed, also writes its
 //! subscription's event lines. It is the only writer of its socket, so every line goes
@@ -9,18 +10,19 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::io::{AsyncWriteExt, BufWriter};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::{Gate, Token};
 use crate::codec::{Inbound, RequestReader};
-use crate::context::PostAction;
-use crate::dispatch::handle_line;
+use crate::context::{Outcome, PostAction};
+use crate::dispatch::{handle_line, handle_request};
 use crate::events::{SubHandle, Take};
 use crate::reply::Reply;
 use crate::state::Daemon;
@@ -101,28 +103,138 @@ impl ServerControl {
     }
 }
 
+/// Where a server listens.
+#[derive(Debug)]
+enum Listener {
+    Tcp(TcpListener),
+    /// A Unix-domain socket; its file is removed when the server stops.
+    #[cfg(unix)]
+    Unix {
+        listener: tokio::net::UnixListener,
+        path: PathBuf,
+    },
+}
+
+/// A connection's two halves, whatever the transport.
+type Halves = (
+    Box<dyn AsyncRead + Unpin + Send>,
+    Box<dyn AsyncWrite + Unpin + Send>,
+);
+
+impl Listener {
+    async fn bind(addr: &str) -> io::Result<Listener> {
+        if let Some(path) = addr.strip_prefix("unix:") {
+            return Self::bind_unix(Path::new(path));
+        }
+        Ok(Listener::Tcp(TcpListener::bind(addr).await?))
+    }
+
+    #[cfg(unix)]
+    fn bind_unix(path: &Path) -> io::Result<Listener> {
+        use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+        // A socket file left by a daemon that was killed is replaced; anything else at the
+        // path is never deleted.
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)?,
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists and is not a socket", path.display()),
+                ));
+            }
+            Err(_) => {}
+        }
+        let listener = tokio::net::UnixListener::bind(path)?;
+        // Owner only: the file's permissions are the access control.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(Listener::Unix {
+            listener,
+            path: path.to_path_buf(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn bind_unix(_: &Path) -> io::Result<Listener> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "Unix-domain sockets need a Unix system",
+        ))
+    }
+
+    async fn accept(&self) -> io::Result<(Halves, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (stream, peer) = l.accept().await?;
+                let _ = stream.set_nodelay(true);
+                let (rd, wr) = stream.into_split();
+                Ok(((Box::new(rd), Box::new(wr)), peer.to_string()))
+            }
+            #[cfg(unix)]
+            Listener::Unix { listener, .. } => {
+                let (stream, _) = listener.accept().await?;
+                let (rd, wr) = stream.into_split();
+                Ok(((Box::new(rd), Box::new(wr)), "unix".to_string()))
+            }
+        }
+    }
+
+    fn remove_file(&self) {
+        #[cfg(unix)]
+        if let Listener::Unix { path, .. } = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// A bound, not yet running server.
 #[derive(Debug)]
 pub struct Server {
-    listener: TcpListener,
+    listener: Listener,
     daemon: Arc<Daemon>,
     control: ServerControl,
+    token: Option<Arc<Token>>,
 }
 
 impl Server {
-    /// Binds `addr` (port 0 picks a free port).
+    /// Binds `addr`: `HOST:PORT` (port 0 picks a free port) or `unix:PATH`.
     pub async fn bind(addr: &str, daemon: Arc<Daemon>) -> io::Result<Server> {
-        let listener = TcpListener::bind(addr).await?;
+        let listener = Listener::bind(addr).await?;
         Ok(Server {
             listener,
             daemon,
             control: ServerControl::new(),
+            token: None,
         })
     }
 
-    /// The bound address.
+    /// Requires every connection to present `token` before anything else.
+    #[must_use]
+    pub fn with_token(mut self, token: Token) -> Server {
+        self.token = Some(Arc::new(token));
+        self
+    }
+
+    /// The bound TCP address (an error for a Unix socket).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        match &self.listener {
+            Listener::Tcp(l) => l.local_addr(),
+            #[cfg(unix)]
+            Listener::Unix { .. } => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a Unix socket has no TCP address",
+            )),
+        }
+    }
+
+    /// The bound address as `--listen` takes it: `HOST:PORT` or `unix:PATH`.
+    pub fn listen_addr(&self) -> String {
+        match &self.listener {
+            Listener::Tcp(l) => l
+                .local_addr()
+                .map_or_else(|_| "?".to_string(), |a| a.to_string()),
+            #[cfg(unix)]
+            Listener::Unix { path, .. } => format!("unix:{}", path.display()),
+        }
     }
 
     /// A handle to stop the server.
@@ -147,6 +259,7 @@ impl Server {
             listener,
             daemon,
             control,
+            token,
         } = self;
         let tracker = TaskTracker::new();
         let sweeper = {
@@ -173,12 +286,13 @@ impl Server {
                     break;
                 }
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
+                    Ok(((rd, wr), peer)) => {
                         let d = daemon.clone();
                         let c = control.clone();
+                        let t = token.clone();
                         tracker.spawn(async move {
                             tracing::trace!(%peer, "connection opened");
-                            serve_connection(stream, d, c).await;
+                            serve_connection(rd, wr, d, c, t).await;
                         });
                     }
                     Err(e) => {
@@ -189,6 +303,7 @@ impl Server {
                 },
             }
         }
+        listener.remove_file();
         drop(listener);
         // Long requests (a big `step`) check this between slices and end now, instead of
         // holding their connection past the grace period below.
@@ -213,10 +328,21 @@ async fn wait_events(sub: Option<&SubHandle>) {
 /// A client that half-closes its side after subscribing (it only reads from then on, as
 /// the reference's stream sockets do) keeps receiving events until a write fails or the
 /// subscription ends.
-pub async fn serve_connection(stream: TcpStream, d: Arc<Daemon>, control: ServerControl) {
+///
+/// With a `token`, every line is refused with `auth_required` until the connection
+/// presents it (`auth`, or `session.open` with `token`).
+pub async fn serve_connection<R, W>(
+    rd: R,
+    wr: W,
+    d: Arc<Daemon>,
+    control: ServerControl,
+    token: Option<Arc<Token>>,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let conn = d.new_connection_id();
-    let _ = stream.set_nodelay(true);
-    let (rd, wr) = stream.into_split();
+    let mut locked = token;
     let mut reader = RequestReader::new(rd);
     let mut out = BufWriter::new(wr);
     let cancel = control.connection_token();
@@ -233,7 +359,18 @@ pub async fn serve_connection(stream: TcpStream, d: Arc<Daemon>, control: Server
             _ = cancel.cancelled() => break,
             inbound = reader.next(), if reading => match inbound {
                 Inbound::Line(line) => {
-                    let outcome = handle_line(&d, &line, conn);
+                    let outcome = match locked.as_deref().map(|t| crate::auth::gate(t, &line)) {
+                        None => handle_line(&d, &line, conn),
+                        Some(Gate::Reply(r)) => Outcome::reply(r),
+                        Some(Gate::Authenticated(r)) => {
+                            locked = None;
+                            Outcome::reply(r)
+                        }
+                        Some(Gate::Forward(obj)) => {
+                            locked = None;
+                            handle_request(&d, &obj, conn)
+                        }
+                    };
                     outcome.reply.write_line(&mut buf);
                     action = outcome.action;
                 }
@@ -290,8 +427,8 @@ pub async fn serve_connection(stream: TcpStream, d: Arc<Daemon>, control: Server
 
 /// Writes and flushes, giving up when the connection is cancelled (a client that never
 /// reads must not hold up shutdown).
-async fn write_all(
-    out: &mut BufWriter<tokio::net::tcp::OwnedWriteHalf>,
+async fn write_all<W: AsyncWrite + Unpin>(
+    out: &mut BufWriter<W>,
     bytes: &[u8],
     cancel: &CancellationToken,
 ) -> io::Result<()> {

@@ -5,6 +5,7 @@
 //! one per line, and the TUI polls from its own loop; none of them needs an async runtime.
 
 mod events;
+mod stream;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -14,6 +15,8 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 pub use events::{EventFilter, EventStream};
+use stream::Stream;
+pub use stream::set_token_file;
 
 /// Where the HSX clients look for the executive by default (design.md §5).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9998";
@@ -120,12 +123,12 @@ fn resolve(addr: &str) -> ClientResult<Vec<SocketAddr>> {
 /// timeout never loses or splits data.
 #[derive(Debug)]
 pub(crate) struct LineReader {
-    inner: BufReader<TcpStream>,
+    inner: BufReader<Stream>,
     pending: Vec<u8>,
 }
 
 impl LineReader {
-    fn new(stream: TcpStream) -> Self {
+    fn new(stream: Stream) -> Self {
         Self {
             inner: BufReader::new(stream),
             pending: Vec::new(),
@@ -217,31 +220,47 @@ pub fn reply_error(reply: &Value) -> Option<String> {
 #[derive(Debug)]
 pub struct Client {
     reader: LineReader,
-    writer: TcpStream,
+    writer: Stream,
 }
 
 impl Client {
-    /// Connects to `addr` (`HOST:PORT`).
+    /// Connects to `addr` (`HOST:PORT` or `unix:PATH`) and, when a token is configured
+    /// (`--token-file`, `HSX_TOKEN_FILE`), presents it.
     pub fn connect(addr: &str) -> ClientResult<Client> {
+        let stream = Self::open(addr)?;
+        stream.set_read_timeout(Some(REPLY_TIMEOUT))?;
+        let writer = stream.try_clone()?;
+        let mut client = Client {
+            reader: LineReader::new(stream),
+            writer,
+        };
+        if let Some(token) = stream::token()? {
+            client.call(&request("auth", serde_json::json!({"token": token})))?;
+        }
+        Ok(client)
+    }
+
+    fn open(addr: &str) -> ClientResult<Stream> {
+        let connect_err = |source| ClientError::Connect {
+            addr: addr.to_string(),
+            source,
+        };
+        if let Some(path) = addr.strip_prefix("unix:") {
+            return Stream::unix(std::path::Path::new(path)).map_err(connect_err);
+        }
         let mut last_err = None;
         for sa in resolve(addr)? {
             match TcpStream::connect_timeout(&sa, CONNECT_TIMEOUT) {
                 Ok(stream) => {
                     let _ = stream.set_nodelay(true);
-                    stream.set_read_timeout(Some(REPLY_TIMEOUT))?;
-                    let writer = stream.try_clone()?;
-                    return Ok(Client {
-                        reader: LineReader::new(stream),
-                        writer,
-                    });
+                    return Ok(Stream::Tcp(stream));
                 }
                 Err(e) => last_err = Some(e),
             }
         }
-        Err(ClientError::Connect {
-            addr: addr.to_string(),
-            source: last_err.unwrap_or_else(|| io::Error::other("no address")),
-        })
+        Err(connect_err(
+            last_err.unwrap_or_else(|| io::Error::other("no address")),
+        ))
     }
 
     /// Sends one request line without waiting for the reply.

@@ -795,6 +795,9 @@ fn absolute(p: &std::path::Path) -> CmdResult<String> {
 /// Runs one client subcommand and turns the outcome into the exit code: 0, or 1 after
 /// printing `hsx: error: ...`.
 pub fn run(cmd: &RemoteCommand) -> ExitCode {
+    if let Some(f) = &cmd.common().token_file {
+        crate::client::set_token_file(f);
+    }
     let mut ctx = Ctx::new(&cmd.common().connect, crate::output::color_enabled());
     match ctx.execute(cmd) {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,9 +11,12 @@ use crate::client::DEFAULT_ADDR;
 /// Options every client command takes.
 #[derive(Debug, Clone, Args, PartialEq, Eq)]
 pub struct Common {
-    /// hsxd address, HOST:PORT.
+    /// hsxd address, HOST:PORT or unix:PATH.
     #[arg(long, global = true, env = "HSX_ADDR", default_value = DEFAULT_ADDR, value_name = "ADDR")]
     pub connect: String,
+    /// File whose first line is the token hsxd asks for (`hsxd --token-file`).
+    #[arg(long, global = true, env = "HSX_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
     /// Print the raw JSON reply (one line per reply or event) instead of human output.
     #[arg(long, global = true)]
     pub json: bool,

@@ -25,7 +25,7 @@ use complete::{Completion, LiveSource, Source};
 /// Arguments of `hsx shell`.
 #[derive(Debug, Clone, Args, PartialEq, Eq)]
 pub struct ShellArgs {
-    /// hsxd address, HOST:PORT.
+    /// hsxd address, HOST:PORT or unix:PATH (a token is read from $HSX_TOKEN_FILE).
     #[arg(long, env = "HSX_ADDR", default_value = DEFAULT_ADDR, value_name = "ADDR")]
     pub connect: String,
     /// History file (default: $XDG_DATA_HOME/hsx/history, else ~/.local/share/hsx/history,

@@ -27,7 +27,7 @@ use state::{Action, AppState, Conn, Key};
 /// Arguments of `hsx tui`.
 #[derive(Debug, Clone, Args, PartialEq, Eq)]
 pub struct TuiArgs {
-    /// hsxd address, HOST:PORT.
+    /// hsxd address, HOST:PORT or unix:PATH (a token is read from $HSX_TOKEN_FILE).
     #[arg(long, env = "HSX_ADDR", default_value = DEFAULT_ADDR, value_name = "ADDR")]
     pub connect: String,
     /// Refresh period in milliseconds when no events arrive.

@@ -34,7 +34,7 @@ pub struct Daemon {
     kind: Kind,
 }
 
-fn in_process() -> Daemon {
+fn in_process(token: Option<hsxd::auth::Token>) -> Daemon {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<Result<String, String>>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -54,7 +54,10 @@ fn in_process() -> Daemon {
             let bus = EventBus::new(time.clone());
             let daemon = hsxd::Daemon::in_memory(bus, time);
             let server = match hsxd::bind("127.0.0.1:0", daemon).await {
-                Ok(s) => s,
+                Ok(s) => match token {
+                    Some(t) => s.with_token(t),
+                    None => s,
+                },
                 Err(e) => {
                     let _ = addr_tx.send(Err(e.to_string()));
                     return;
@@ -121,8 +124,14 @@ fn child(bin: &str) -> Daemon {
 pub fn start() -> Daemon {
     match std::env::var("HSXD_BIN") {
         Ok(bin) if !bin.is_empty() => child(&bin),
-        _ => in_process(),
+        _ => in_process(None),
     }
+}
+
+/// Starts an in-process daemon that asks every connection for `token`.
+pub fn start_with_token(token: &str) -> Daemon {
+    let token = hsxd::auth::Token::new(token).unwrap_or_else(|| panic!("token too short"));
+    in_process(Some(token))
 }
 
 impl Drop for Daemon {
