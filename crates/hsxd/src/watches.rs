@@ -215,7 +215,10 @@ impl Watches {
         json!({"pid": pid, "count": out.len(), "watches": out})
     }
 
-    /// `watch add`: the new record.
+    /// `watch add`: the new record. `stop` makes a memory watch pause its task on a
+    /// change (a data breakpoint).
+    // The request's fields one by one, as the parser hands them over.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn add(
         &mut self,
         exec: &mut Executive,

@@ -8,7 +8,7 @@
 //! One concept per file: [`framing`] (the wire), [`session`] (state and dispatch),
 //! [`launch`] (launch/attach and the embedded daemon), [`breakpoints`], [`stack`]
 //! (threads, frames, scopes), [`variables`] and [`ctypes`] (values with C types),
-//! [`expr`] (`evaluate`), [`stepping`] (run control, including the place where reverse
+//! [`expr`] and [`expr_lex`] (`evaluate`), [`stepping`] (run control, including the place where reverse
 //! execution will plug in), [`memory`] (read/write memory, disassembly) and [`events`]
 //! (hsxd events → DAP events).
 
@@ -16,6 +16,7 @@ mod breakpoints;
 mod ctypes;
 mod events;
 mod expr;
+mod expr_lex;
 pub mod framing;
 mod launch;
 mod memory;

@@ -279,7 +279,7 @@ impl Session {
             self.clear_temp(pid);
             return false;
         }
-        let deeper = self.depth(pid).map_or(false, |d| d > p.target_depth);
+        let deeper = self.depth(pid).is_ok_and(|d| d > p.target_depth);
         if deeper && !self.bps.is_user_bp(pid, pc) {
             // A recursive call returned to the same address; keep going.
             let _ = self.call("resume", json!({"pid": pid}));

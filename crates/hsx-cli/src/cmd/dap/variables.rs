@@ -96,6 +96,9 @@ impl Refs {
     }
 }
 
+/// A member to read: (name, evaluate name, address, type, bit-field bits).
+type Spec = (String, String, u32, TypeRef, Option<(u32, u32)>);
+
 /// One value ready to show (a local, a global, a member, a register, an expression).
 #[derive(Debug, Clone)]
 pub(super) struct Child {
@@ -363,7 +366,7 @@ impl Session {
                 _ => 4,
             },
         };
-        let mut specs: Vec<(String, String, u32, TypeRef, Option<(u32, u32)>)> = Vec::new();
+        let mut specs: Vec<Spec> = Vec::new();
         match shape {
             Shape::Record { members, .. } => {
                 for m in members
@@ -485,7 +488,7 @@ impl Session {
             match &shape {
                 Shape::Array { count, .. } => {
                     indexed = Some(*count);
-                    format!("{tname}")
+                    tname.to_string()
                 }
                 Shape::Record { members, .. } => {
                     named = Some(members.len() as u32);
@@ -652,7 +655,7 @@ impl Session {
             _ => return Err("only scalar values can be set".into()),
         };
         if let Some(r) = c.reg {
-            let v = sign_extend(le_u64(&bytes), (size * 8) as u32) as i64;
+            let v = sign_extend(le_u64(&bytes), (size * 8) as u32);
             let v = if v < 0 { i64::from(v as i32 as u32) } else { v };
             let reg = if c.name.starts_with('R') || matches!(c.name.as_str(), "PC" | "SP" | "PSW") {
                 c.name.clone()
