@@ -68,14 +68,15 @@ impl<C: TaskCode> Executive<C> {
     /// Record a traced instruction: trace ring, `trace_step` event, watches. Returns the
     /// stop a changed stopping watch asks for; the caller applies it with
     /// [`Executive::watch_stop`] once the instruction's own effects (an SVC) are done.
-    pub(super) fn after_traced_step(&mut self, slot: usize) -> Option<DebugBreak> {
+    /// `pc` is where the instruction just executed started.
+    pub(super) fn after_traced_step(&mut self, slot: usize, pc: u32) -> Option<DebugBreak> {
         #[cfg(feature = "development")]
         self.record_trace(slot);
         #[cfg(feature = "full")]
-        return self.check_watches(slot);
+        return self.check_watches(slot, pc);
         #[cfg(not(feature = "full"))]
         {
-            let _ = slot;
+            let _ = (slot, pc);
             None
         }
     }
@@ -147,7 +148,7 @@ impl<C: TaskCode> Executive<C> {
     }
 
     #[cfg(feature = "full")]
-    fn check_watches(&mut self, slot: usize) -> Option<DebugBreak> {
+    fn check_watches(&mut self, slot: usize, insn_pc: u32) -> Option<DebugBreak> {
         use crate::event::WatchUpdate;
         let r = self.tasks.get_mut(slot).and_then(Option::as_mut)?;
         if r.debug.watches.is_empty() {
@@ -168,11 +169,10 @@ impl<C: TaskCode> Executive<C> {
             if now != w.value.as_slice() {
                 let old = core::mem::replace(&mut w.value, now.to_vec());
                 if w.stop && stop.is_none() {
-                    let pc = t.pc();
                     stop = Some(DebugBreak {
                         pid,
-                        pc: t.last_trace().map_or(pc, |l| l.pc),
-                        next_pc: pc,
+                        pc: insn_pc,
+                        next_pc: t.pc(),
                         phase: BreakPhase::Post,
                         reason: BreakReason::Watch { id: w.id },
                     });

@@ -357,6 +357,7 @@ impl<C: TaskCode> Executive<C> {
             let Some(t) = self.vm.task_mut(slot) else {
                 return (done, SliceEnd::Continue);
             };
+            let pc_before = t.pc();
             let (n, res) = t.run(1);
             done += n;
             if let Some(r) = self.rec_mut(slot) {
@@ -364,7 +365,7 @@ impl<C: TaskCode> Executive<C> {
                 r.debug.skip_bp_at = None;
             }
             let watch_break = if n > 0 {
-                self.after_traced_step(slot)
+                self.after_traced_step(slot, pc_before)
             } else {
                 None
             };
