@@ -237,6 +237,39 @@ test('MVASM program with .sym: line and function breakpoints, registers, stepOut
   }
 });
 
+test('stopOnEntry, instruction stepping, a fault reported as an exception, exceptionInfo', { timeout: 60000 }, async () => {
+  const dir = work();
+  const dc = newClient();
+  await dc.start();
+  try {
+    await dc.initializeRequest();
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ program: path.join(dir, 'crash.mvasm'), stopOnEntry: true });
+    await initialized;
+    const entry = await stopAfter(dc, () => dc.configurationDoneRequest(), 'entry');
+    let frames = await top(dc, entry.threadId);
+    assert.strictEqual(frames[0].instructionPointerReference, '0x0000');
+    await stopAfter(dc, () => dc.nextRequest({ threadId: entry.threadId, granularity: 'instruction' }), 'step');
+    frames = await top(dc, entry.threadId);
+    assert.strictEqual(frames[0].instructionPointerReference, '0x0004');
+    const regs = await scope(dc, frames[0].id, 'Registers');
+    assert.strictEqual(regs.find((r) => r.name === 'R1').value, '0x00000001');
+    const fault = await stopAfter(dc, () => dc.continueRequest({ threadId: entry.threadId }), 'exception');
+    assert.match(fault.description, /PC_OUT_OF_RANGE/);
+    const info = await dc.exceptionInfoRequest({ threadId: entry.threadId });
+    assert.strictEqual(info.body.exceptionId, 'PC_OUT_OF_RANGE');
+    assert.strictEqual(info.body.breakMode, 'always');
+    // A faulted task does not run again: continuing ends the session.
+    const exited = dc.waitForEvent('exited');
+    const terminated = dc.waitForEvent('terminated');
+    await dc.continueRequest({ threadId: entry.threadId });
+    assert.strictEqual((await exited).body.exitCode, 1);
+    await terminated;
+  } finally {
+    await dc.stop();
+  }
+});
+
 /** Starts the hsxd binary on a free port; resolves to {addr, proc}. */
 function startHsxd() {
   return new Promise((resolve, reject) => {
@@ -284,6 +317,13 @@ test('attach: a breakpoint stops one task while another keeps printing', { timeo
     await outputUntil(dc, (t) => ticks(t) >= before + 3);
     const frames = await top(dc, loop.id);
     assert.strictEqual(frames[0].line, 25);
+
+    // Pause the ticker too: its output stops being a concern of the test, and `pause`
+    // answers with a stop of that thread.
+    const tick = threads.find((t) => t.name.startsWith('ticker'));
+    const paused = await stopAfter(dc, () => dc.pauseRequest({ threadId: tick.id }), 'pause');
+    assert.strictEqual(paused.threadId, tick.id);
+    await dc.continueRequest({ threadId: tick.id });
 
     const gone = dc.waitForEvent('thread');
     await dc.continueRequest({ threadId: loop.id });
