@@ -87,9 +87,9 @@ expect 'app:demo' hsx mbox; step
 expect 'task_state' hsx events -n 5; step
 
 # --- Debug.
-expect 'pid 3' hsx load loop.hxe; step
+expect 'resume 3. runs it' hsx load --paused loop.hxe; step
 expect '' hsx bp add 3 print_dec; step
-expect 'running' hsx clock start; step
+expect 'pid 3' hsx resume 3; step
 for _ in $(seq 50); do
     hsx ps | grep -Eq '^ +3 +paused' && break
     sleep 0.1
@@ -101,7 +101,12 @@ expect 'R0' hsx regs 3; step
 expect '' hsx step 3 -n 4; step
 expect 'R0' hsx regs 3; step
 expect '' hsx bp clear 3; step
-expect '' hsx resume 3; step
+expect 'pid 3' hsx resume 3; step
+for _ in $(seq 50); do
+    hsx ps | grep -Eq '^ +3 +returned' && break
+    sleep 0.1
+done
+expect '3 +returned .* 5050' hsx ps; step
 
 # --- Values.
 expect 'pid 4' hsx load examples/values.mvasm; step

@@ -83,7 +83,7 @@ pub enum AsmError {
     #[error("{0}")]
     Source(Diagnostics),
     /// A top-level input file could not be read.
-    #[error("{path}: error: cannot read file: {source}")]
+    #[error("cannot read {path}: {source}")]
     Io {
         /// The path as given.
         path: String,
@@ -92,10 +92,10 @@ pub enum AsmError {
         source: std::io::Error,
     },
     /// A problem with the inputs as a whole (no input files, program too large, …).
-    #[error("error: {0}")]
+    #[error("{0}")]
     Input(String),
     /// The linked program could not be turned into an image.
-    #[error("error: cannot write image: {0}")]
+    #[error("cannot write image: {0}")]
     Image(String),
 }
 

@@ -421,7 +421,7 @@ fn missing_input_file() {
     let err = hsx_asm::assemble_files(&["/nonexistent/x.mvasm".into()], &opts("x")).unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("/nonexistent/x.mvasm: error: cannot read file"),
+            .starts_with("cannot read /nonexistent/x.mvasm: "),
         "{err}"
     );
 }

@@ -61,7 +61,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("hsx: error: {e:#}");
+            eprintln!("hsx: error: {}", hsxd::report::one_line(e.as_ref()));
+            if let Some(h) = hsxd::report::hint(e.as_ref()) {
+                eprintln!("hsx: hint: {h}");
+            }
             ExitCode::from(2)
         }
     }

@@ -123,3 +123,73 @@ fn man_page_is_roff() {
         .success();
     assert!(dir.path().join("hsx-bp-add.1").exists());
 }
+
+/// The error paths a newcomer meets first: one line each, the cause once, no Python text.
+mod first_errors {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+
+    fn hsx() -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hsx"));
+        c.env("NO_COLOR", "1").env("RUST_BACKTRACE", "1");
+        c
+    }
+
+    fn one_error_line(out: &std::process::Output) -> String {
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(err.matches("error:").count(), 1, "{err}");
+        err
+    }
+
+    #[test]
+    fn a_text_file_is_not_an_image() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("README.md");
+        std::fs::write(
+            &p,
+            "# HSX in Rust\n\nSome text that is long enough to be parsed.\n",
+        )
+        .expect("write");
+        let out = hsx().arg("run").arg(&p).output().expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        let err = one_error_line(&out);
+        assert!(err.contains("not an HSX image (no HSXE magic)"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_source_says_so_once() {
+        let out = hsx()
+            .args(["run", "examples/nope.mvasm"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        let err = one_error_line(&out);
+        assert_eq!(
+            err.trim(),
+            "hsx: error: cannot read examples/nope.mvasm: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn a_missing_image_asked_of_hsx_asm_is_one_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = hsx()
+            .args(["asm", "nope.mvasm", "-o"])
+            .arg(dir.path().join("x.hxe"))
+            .output()
+            .expect("asm");
+        assert_ne!(out.status.code(), Some(0));
+        let err = one_error_line(&out);
+        assert!(!err.contains("os error"), "{err}");
+    }
+
+    #[test]
+    fn unknown_options_still_get_clap_usage() {
+        hsx()
+            .args(["run", "--nope"])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("unexpected argument"));
+    }
+}

@@ -72,7 +72,17 @@ fn info_and_clock() {
         .assert()
         .success();
     let v = json_out(&out.get_output().stdout);
-    assert_eq!(v["clock"].as_object().map(|m| m.len()), Some(12), "{v}");
+    assert_eq!(v["clock"].as_object().map(|m| m.len()), Some(13), "{v}");
+    common::hsx(&d.addr)
+        .args(["clock", "policy", "all"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("on break: stop all tasks"));
+    common::hsx(&d.addr)
+        .args(["clock", "policy", "task"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("on break: stop that task"));
     common::hsx(&d.addr)
         .args(["clock", "status"])
         .assert()
@@ -280,4 +290,52 @@ fn shell_reconnects_after_a_server_restart() {
     );
     assert!(stdout.contains("\"exec\": \"scheduled\""), "{stdout}");
     assert!(!stderr.contains("hsx: error"), "{stderr}");
+}
+
+/// Daemon-side failures as a person reads them: one line, no Python text, no raw codes,
+/// and a step that ran nothing is a failure.
+#[test]
+fn daemon_errors_are_sentences() {
+    let d = common::start();
+    let one_line = |args: &[&str]| -> String {
+        let out = common::hsx(&d.addr).args(args).output().expect("run hsx");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+        err
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nope = dir.path().join("nope.hxe");
+    let err = one_line(&["load", &nope.display().to_string()]);
+    assert!(
+        err.contains("cannot read") && err.contains("no such file"),
+        "{err}"
+    );
+    assert!(!err.contains("Errno"), "{err}");
+    let err = one_line(&["val", "get", "0x9999"]);
+    assert_eq!(
+        err.trim(),
+        "hsx: error: value 0x9999: no such value (ENOENT)"
+    );
+
+    let hello = format!("{}/../../examples/hello.mvasm", env!("CARGO_MANIFEST_DIR"));
+    common::hsx(&d.addr)
+        .args(["load", &hello])
+        .assert()
+        .success();
+    common::hsx(&d.addr)
+        .args(["step", "1", "-n", "100"])
+        .assert()
+        .success();
+    let err = one_line(&["step", "1", "-n", "4"]);
+    assert_eq!(
+        err.trim(),
+        "hsx: error: nothing executed: pid 1 is returned and cannot run"
+    );
+    let err = one_line(&["resume", "1"]);
+    assert_eq!(
+        err.trim(),
+        "hsx: error: pid 1 has returned; it cannot be resumed (load it again to rerun it)"
+    );
 }

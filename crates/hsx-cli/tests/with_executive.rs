@@ -274,6 +274,6 @@ fn unknown_value_is_enoent_and_exit_1() {
         .args(["val", "get", "0x0101"])
         .assert()
         .code(1)
-        .stdout("0x0101: ENOENT (1)\n")
-        .stderr(predicate::str::starts_with("hsx: error: value 0x0101"));
+        .stdout("")
+        .stderr("hsx: error: value 0x0101: no such value (ENOENT)\n");
 }

@@ -145,6 +145,9 @@ pub enum SwitchReason {
     Returned,
     /// It faulted (`fault`).
     Fault,
+    /// Nothing switched: the step call's instruction budget ended and the same task runs
+    /// on (`budget`). One such event per step call keeps clients' views fresh.
+    Budget,
 }
 
 impl SwitchReason {
@@ -159,6 +162,7 @@ impl SwitchReason {
             SwitchReason::Killed => "killed",
             SwitchReason::Returned => "returned",
             SwitchReason::Fault => "fault",
+            SwitchReason::Budget => "budget",
         }
     }
 }

@@ -239,6 +239,40 @@ fn trace_step_events_when_enabled() {
 }
 
 #[test]
+fn a_debugger_step_of_an_untraced_task_reports_its_last_instruction() {
+    let (mut ex, _c) = exec_with(ExecConfig {
+        trace_step_events: true,
+        ..ExecConfig::default()
+    });
+    let pid = load(&mut ex, &count_to(5), &[]);
+    assert!(!ex.task(pid).unwrap().trace);
+    let traced = |ex: &mut hsx_exec::Executive| -> Vec<(u32, u32, u32)> {
+        ex.drain_events()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                EventKind::TraceStep(r) => Some((r.pc, r.next_pc, r.regs[1])),
+                _ => None,
+            })
+            .collect()
+    };
+    ex.pause(pid).unwrap();
+    ex.drain_events();
+    // One instruction: LDI R1, 0 at 0.
+    ex.step_pid(pid, 1).unwrap();
+    assert_eq!(traced(&mut ex), vec![(0, 4, 0)]);
+    // Four more: only the last one is reported, and nothing lands in the trace ring.
+    ex.step_pid(pid, 4).unwrap();
+    let t = traced(&mut ex);
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].1, ex.reg_get(pid, Reg::Pc).unwrap());
+    assert!(ex.trace_records(pid, None).unwrap().is_empty());
+    // The scheduler's own passes stay untraced.
+    ex.resume(pid).unwrap();
+    ex.step(3);
+    assert!(traced(&mut ex).is_empty());
+}
+
+#[test]
 fn event_queue_is_bounded_and_reports_drops() {
     let (mut ex, _c) = exec_with(ExecConfig {
         event_capacity: 8,

@@ -350,6 +350,41 @@ fn transitions_are_recorded_with_counters() {
 }
 
 #[test]
+fn a_single_busy_task_gets_one_scheduler_event_per_step_call() {
+    let (mut ex, _c) = exec();
+    let a = load(&mut ex, &spin(), &[]);
+    ex.step(5);
+    ex.drain_events();
+    for _ in 0..3 {
+        ex.step(100);
+    }
+    let s: Vec<_> = ex
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Scheduler(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(s.len(), 3, "{s:?}");
+    assert!(
+        s.iter()
+            .all(|s| (s.prev_pid, s.next_pid, s.reason, s.executed)
+                == (a, Some(a), SwitchReason::Budget, 100))
+    );
+    // A pass that runs nothing and changes nothing says nothing.
+    ex.pause(a).unwrap();
+    ex.step(10);
+    ex.drain_events();
+    ex.step(10);
+    assert!(
+        !ex.drain_events()
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Scheduler(_)))
+    );
+}
+
+#[test]
 fn scheduler_event_once_per_step_call_with_reason() {
     let (mut ex, _c) = exec();
     let a = load(&mut ex, &spin(), &[]);

@@ -42,8 +42,8 @@ pub enum LoadError {
     /// Version field is neither 1 nor 2.
     #[error("Unsupported HSXE version 0x{0:04X}")]
     UnsupportedVersion(u16),
-    /// Magic is not `HSXE` (checked after the version-specific header checks).
-    #[error("Bad magic 0x{0:08X}")]
+    /// Magic is not `HSXE` (checked first; the message does not echo the file's bytes).
+    #[error("not an HSX image (no HSXE magic)")]
     BadMagic(u32),
     /// `code_len > 0x10000`.
     #[error("Code section exceeds VM capacity")]

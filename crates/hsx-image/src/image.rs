@@ -111,6 +111,11 @@ impl Image {
         let bss_size = be32(bytes, 20);
         let req_caps = be32(bytes, 24);
         let stored_crc = be32(bytes, CRC_OFFSET);
+        // Magic first (the reference checks it after the version-specific header): a file
+        // that is not an image at all should say so, not report its bytes 4-5 as a version.
+        if magic != MAGIC {
+            return Err(LoadError::BadMagic(magic));
+        }
 
         let mut header_len = HEADER_V1_LEN;
         let mut app_name = None;
@@ -150,9 +155,6 @@ impl Image {
             return Err(LoadError::UnsupportedVersion(version));
         }
 
-        if magic != MAGIC {
-            return Err(LoadError::BadMagic(magic));
-        }
         if code_len > MAX_CODE_LEN {
             return Err(LoadError::CodeTooLarge { len: code_len });
         }

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use hsx_exec::StopReason;
 
-use crate::event_map::publish;
+use crate::event_map::publish_noting_faults;
 use crate::state::Daemon;
-use crate::wire::clock::ClockStatus;
+use crate::wire::clock::{BreakPolicy, ClockStatus};
 
 /// Most instructions one lock hold of the auto clock may run at rate 0, so RPCs are never
 /// starved of the executive for long.
@@ -38,10 +38,28 @@ pub fn status(d: &Daemon) -> ClockStatus {
     d.clock().clone()
 }
 
-/// Stops the clock without waking the loop (it notices on its next turn): what a
-/// breakpoint, `kill` or `detach` does.
+/// Stops the clock without waking the loop (it notices on its next turn): what `detach`
+/// and `restart vm` do.
 pub fn halt(d: &Daemon, mode: &'static str) {
     d.clock().stop(mode);
+}
+
+/// A task stopped for the debugger (breakpoint, BRK, fault): under the all-stop policy the
+/// clock stops with it; non-stop (the default) leaves the other tasks running.
+/// Returns whether the clock stopped.
+pub fn task_stopped(d: &Daemon) -> bool {
+    let mut c = d.clock();
+    let all = c.on_break == BreakPolicy::All;
+    if all && c.running {
+        c.stop("stopped");
+    }
+    all
+}
+
+/// `clock policy`: sets what a task's stop does to the clock.
+pub fn set_policy(d: &Daemon, on_break: BreakPolicy) -> ClockStatus {
+    d.clock().on_break = on_break;
+    status(d)
 }
 
 /// `clock start`: the clock object as it is before the loop wakes (a breakpoint a few
@@ -186,11 +204,11 @@ async fn auto_loop(d: Arc<Daemon>) {
             };
             step_size.max(cap)
         };
-        let (summary, now_ms, any_tasks) = {
+        let (summary, now_ms, any_tasks, faulted) = {
             let mut exec = d.exec();
             let s = exec.step(budget);
-            publish(&d, &mut exec);
-            (s, exec.now_ms(), !exec.pids().is_empty())
+            let (_, faulted) = publish_noting_faults(&d, &mut exec);
+            (s, exec.now_ms(), !exec.pids().is_empty(), faulted)
         };
         let mut wait = Duration::ZERO;
         {
@@ -202,16 +220,18 @@ async fn auto_loop(d: Arc<Daemon>) {
                 c.auto_steps += 1;
                 c.auto_total_steps += summary.executed;
             }
+            let all_stop = c.on_break == BreakPolicy::All;
+            if all_stop && (faulted || matches!(summary.stop, StopReason::DebugBreak(_))) {
+                c.stop("stopped");
+                continue;
+            }
             let (mode, reason): (&'static str, Option<&'static str>) = match summary.stop {
-                StopReason::DebugBreak(_) => {
-                    c.stop("stopped");
-                    continue;
-                }
                 StopReason::AllDone if !any_tasks => {
                     c.stop("idle");
                     continue;
                 }
-                StopReason::Budget => (c.run_mode(), None),
+                // Non-stop: the task is paused at its break; the next batch runs the others.
+                StopReason::Budget | StopReason::DebugBreak(_) => (c.run_mode(), None),
                 StopReason::Blocked { next_deadline_ms } => {
                     wait = next_deadline_ms.map_or(IDLE_WAIT, |d| {
                         Duration::from_millis(d.saturating_sub(now_ms)).clamp(MIN_WAIT, IDLE_WAIT)

@@ -26,6 +26,12 @@ const SCHED_TRACE_CAP: usize = 256;
 /// Drains the executive's queue onto the bus. Returns the published `debug_break` and
 /// `watch_update` envelopes, which a `step` reply embeds.
 pub(crate) fn publish(d: &Daemon, exec: &mut Executive) -> Vec<Value> {
+    publish_noting_faults(d, exec).0
+}
+
+/// [`publish`], also telling whether a task faulted (the all-stop clock policy stops on
+/// that).
+pub(crate) fn publish_noting_faults(d: &Daemon, exec: &mut Executive) -> (Vec<Value>, bool) {
     let bus = d.bus();
     let evs = exec.drain_events();
     let local_updates = {
@@ -37,13 +43,14 @@ pub(crate) fn publish(d: &Daemon, exec: &mut Executive) -> Vec<Value> {
         }
     };
     if evs.is_empty() && local_updates.is_empty() {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     // The per-instruction and per-switch kinds are by far the most numerous; nobody can see
     // them without a subscriber, so they are not built then.
     let watched = bus.has_subscribers();
     let mut embedded = Vec::new();
     let mut task_ended = false;
+    let mut faulted = false;
     for ev in evs {
         let name = ev.kind.name();
         match &ev.kind {
@@ -71,7 +78,10 @@ pub(crate) fn publish(d: &Daemon, exec: &mut Executive) -> Vec<Value> {
         match (&ev.kind, pid) {
             (EventKind::Stdout(b), Some(p)) => d.output().record(p, Stream::Out, b),
             (EventKind::Stderr(b), Some(p)) => d.output().record(p, Stream::Err, b),
-            (EventKind::TaskState { new_state, .. }, _) => task_ended |= !is_live(*new_state),
+            (EventKind::TaskState { new_state, .. }, _) => {
+                task_ended |= !is_live(*new_state);
+                faulted |= *new_state == TaskState::Faulted;
+            }
             _ => {}
         }
         let rec = bus.publish(Event::new(name, pid, event_data(d, &ev.kind)));
@@ -97,7 +107,7 @@ pub(crate) fn publish(d: &Daemon, exec: &mut Executive) -> Vec<Value> {
     if task_ended {
         d.output().prune(|p| task_can_write(exec, p));
     }
-    embedded
+    (embedded, faulted)
 }
 
 /// The event's data, with executive watch updates in the daemon's watch terms (id,

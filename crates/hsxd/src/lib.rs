@@ -47,6 +47,7 @@ pub mod host_fs;
 pub mod ids;
 pub mod program;
 pub mod reply;
+pub mod report;
 pub mod server;
 pub mod session;
 pub mod state;

@@ -1,6 +1,8 @@
 //! `hsxd`: serves the HSX executive protocol.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -31,6 +33,10 @@ struct Cli {
     /// MEM_FAULT of that task).
     #[arg(long, value_name = "LAYOUT", default_value = "flat", value_parser = parse_mem)]
     mem: MemLayout,
+    /// Log lines on stderr: `plain` text (coloured only on a terminal) or `json`, one
+    /// object per line. `RUST_LOG` sets the level (default `info`).
+    #[arg(long, value_name = "FORMAT", default_value = "plain", value_parser = ["plain", "json"])]
+    log_format: String,
 }
 
 fn parse_mem(s: &str) -> Result<MemLayout, String> {
@@ -80,15 +86,31 @@ fn host_backends(config: &DaemonConfig) -> anyhow::Result<Backends> {
     Ok(backends)
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+        .with_env_filter(filter);
+    if cli.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+    match serve(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hsxd: error: {}", hsxd::report::one_line(e.as_ref()));
+            if let Some(h) = hsxd::report::hint(e.as_ref()) {
+                eprintln!("hsxd: hint: {h}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(cli: Cli) -> anyhow::Result<()> {
     let config = DaemonConfig {
         listen: cli.listen,
         fs_root: cli.fs_root,
@@ -108,9 +130,10 @@ fn main() -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = server.local_addr()?;
-        tracing::info!(%addr, fs_root = ?config.fs_root, fram = ?config.fram, "hsxd listening");
-        // Scripts that pass `--listen 127.0.0.1:0` learn the port from this line.
+        // The one start-up line; scripts that pass `--listen 127.0.0.1:0` learn the port
+        // from it. The log gets the details.
         println!("hsxd listening on {addr}");
+        tracing::debug!(%addr, fs_root = ?config.fs_root, fram = ?config.fram, "listening");
         server.run_until(shutdown_signal()).await;
         anyhow::Ok(())
     })

@@ -18,11 +18,16 @@ const MAX_IMAGE_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// The file cannot be read, is too large, or does not assemble; the text is the reply's.
 pub fn read_program(path: &str) -> Result<(Vec<u8>, Option<SymFile>), OpError> {
     let p = Path::new(path);
-    let io_text = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            format!("[Errno 2] No such file or directory: '{path}'")
-        }
-        _ => format!("{e}: '{path}'"),
+    // The io::Error text without Rust's "(os error N)" suffix (the Python executive said
+    // "[Errno 2] No such file or directory: '…'"; people read these, scripts do not).
+    let io_text = |e: std::io::Error| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            std::io::ErrorKind::IsADirectory => "is a directory".to_string(),
+            _ => e.to_string(),
+        };
+        format!("cannot read {path}: {reason}")
     };
     if p.extension().is_some_and(|e| e == "mvasm") {
         let opts = hsx_asm::AsmOptions {

@@ -190,6 +190,9 @@ impl Server {
             }
         }
         drop(listener);
+        // Long requests (a big `step`) check this between slices and end now, instead of
+        // holding their connection past the grace period below.
+        daemon.set_stopping();
         tracker.close();
         let _ = tokio::time::timeout(Duration::from_secs(2), tracker.wait()).await;
         let _ = sweeper.await;

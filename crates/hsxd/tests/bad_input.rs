@@ -121,7 +121,7 @@ async fn missing_paths_for_load_and_sym_load() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     let e = load_err(&mut c, &dir.path().join("absent.hxe")).await;
-    assert!(e.contains("No such file"), "{e}");
+    assert!(e.contains("no such file"), "{e}");
     let e = load_err(&mut c, &dir.path().join("absent.mvasm")).await;
     assert!(!e.is_empty());
     // An endless file is refused at the size limit rather than read until memory runs out.

@@ -102,3 +102,99 @@ fn rejects_bad_arguments() {
         .expect("run");
     assert!(!out.status.success());
 }
+
+/// A busy port is one error line and a hint, whatever `RUST_BACKTRACE` says; the log on
+/// stderr of a redirected daemon has no colour escapes.
+#[test]
+fn a_busy_port_is_one_line_and_a_hint() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_hsxd"))
+        .args(["--listen", &addr])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run hsxd");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(
+        lines[0],
+        format!("hsxd: error: binding {addr}: Address already in use")
+    );
+    assert!(lines[1].starts_with("hsxd: hint: "), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}
+
+#[test]
+fn one_start_up_line_and_plain_logs_when_redirected() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hsxd"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hsxd");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("banner");
+    let addr = line
+        .trim()
+        .strip_prefix("hsxd listening on ")
+        .expect("banner")
+        .to_string();
+    let _ = rpc(&addr, r#"{"cmd":"shutdown"}"#);
+    wait_exit(&mut child);
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut e, &mut err).expect("stderr");
+    }
+    assert!(!err.contains('\u{1b}'), "{err}");
+    assert!(
+        !err.contains("hsxd listening on"),
+        "the banner is printed once: {err}"
+    );
+}
+
+/// A step of 2^64-1 instructions is clamped and runs in slices: other clients are served
+/// while it runs, and SIGTERM still ends the daemon.
+#[cfg(unix)]
+#[test]
+fn a_huge_step_neither_blocks_others_nor_survives_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("spin.mvasm");
+    std::fs::write(
+        &src,
+        ".name \"spin\"\n.entry main\n.text\nmain:\n    ADDI R1, R1, 1\n    JMP main\n",
+    )
+    .expect("write");
+    let (mut child, addr) = spawn(&["--listen", "127.0.0.1:0"]);
+    let load = format!(r#"{{"cmd":"load","path":"{}"}}"#, src.display());
+    assert!(rpc(&addr, &load).contains("\"pid\":1"), "load failed");
+    // The step's connection stays open without waiting for its reply.
+    let mut stepping = TcpStream::connect(&addr).expect("connect");
+    stepping
+        .write_all(b"{\"cmd\":\"step\",\"steps\":\"0xFFFFFFFFFFFFFFFF\"}\n")
+        .expect("send step");
+    // Served in between the step's slices (the step of 10^9 instructions takes seconds).
+    for _ in 0..5 {
+        let ps = rpc(&addr, r#"{"cmd":"ps"}"#);
+        assert!(ps.contains("\"status\":\"ok\""), "{ps}");
+    }
+    stepping.set_nonblocking(true).expect("nonblocking");
+    let mut probe = [0u8; 1];
+    let pending = matches!(
+        std::io::Read::read(&mut stepping, &mut probe),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+    );
+    assert!(
+        pending,
+        "the step finished before the other requests: nothing was shown"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert!(wait_exit(&mut child).success());
+}

@@ -196,9 +196,10 @@ async fn breakpoint_by_symbol_then_stack_disasm_watch_and_trace() {
         (ev["pid"].as_u64(), ev["data"]["pc"].as_u64()),
         (Some(pid), Some(inner))
     );
+    // Non-stop: the task is paused at the breakpoint; the clock keeps running.
     let mut stopped = false;
     for _ in 0..200 {
-        if c.rpc(json!({"cmd": "clock"})).await["clock"]["state"] == "stopped" {
+        if c.rpc(json!({"cmd": "ps"})).await["tasks"]["tasks"][0]["state"] == "paused" {
             stopped = true;
             break;
         }
@@ -306,6 +307,8 @@ async fn breakpoint_by_symbol_then_stack_disasm_watch_and_trace() {
     ok(&c
         .rpc(json!({"cmd": "bp", "op": "clear_all", "pid": pid}))
         .await);
+    // Stop the clock (non-stop would run the resumed task on) and single-step.
+    ok(&c.rpc(json!({"cmd": "clock", "op": "stop"})).await);
     ok(&c.rpc(json!({"cmd": "resume", "pid": pid})).await);
     let r = c.rpc(json!({"cmd": "step", "pid": pid, "steps": 6})).await;
     let res = &ok(&r)["result"];

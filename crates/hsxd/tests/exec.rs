@@ -126,11 +126,11 @@ async fn peek_poke_regs_and_unknown_pid() {
     );
     let info = c.rpc(json!({"cmd": "info", "pid": 9})).await;
     assert_eq!(ok(&info)["info"]["selected_error"], "unknown pid 9");
-    assert_eq!(info["info"]["clock"].as_object().map(|m| m.len()), Some(12));
+    assert_eq!(info["info"]["clock"].as_object().map(|m| m.len()), Some(13));
     let missing = c
         .rpc(json!({"cmd": "load", "path": "/nonexistent/x.hxe"}))
         .await;
-    assert!(err(&missing).contains("No such file"));
+    assert!(err(&missing).contains("no such file"));
     s.stop().await;
 }
 
@@ -156,7 +156,7 @@ async fn pause_resume_kill() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn breakpoint_stops_the_auto_clock() {
+async fn a_breakpoint_pauses_its_task() {
     let s = TestServer::start_exec().await;
     let mut c = s.client().await;
     subscribe(&s, &mut c).await;
@@ -171,11 +171,11 @@ async fn breakpoint_stops_the_auto_clock() {
     let ev = wait_event(&mut c, "debug_break").await;
     assert_eq!(ev["pid"], pid);
     assert_eq!(ev["data"]["pc"], 16);
-    // The clock stops itself on the hit.
+    // The task pauses on the hit (the clock keeps running any others: tests/nonstop.rs).
     let mut stopped = false;
     for _ in 0..100 {
-        let r = c.rpc(json!({"cmd": "clock"})).await;
-        if ok(&r)["clock"]["state"] == "stopped" {
+        let ps = c.rpc(json!({"cmd": "ps"})).await;
+        if ok(&ps)["tasks"]["tasks"][0]["state"] == "paused" {
             stopped = true;
             break;
         }
@@ -276,5 +276,62 @@ async fn reload_list_mailboxes_and_values() {
     );
     let r = c.rpc(json!({"cmd": "val.get", "oid": 0x0101})).await;
     assert_eq!(ok(&r)["value"]["status"], 1);
+    s.stop().await;
+}
+
+/// What the HSX debugger client builds its views from: a `trace_step` after a debugger
+/// step even with tracing off, and `scheduler` events (and the `sched` trace) while the
+/// auto clock runs a single busy task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn step_and_clock_events_for_the_hsx_clients() {
+    let s = TestServer::start_exec().await;
+    let mut c = s.client().await;
+    subscribe(&s, &mut c).await;
+    let pid = load(&mut c, "loop.mvasm").await;
+    ok(&c.rpc(json!({"cmd": "pause", "pid": pid})).await);
+    let r = c.rpc(json!({"cmd": "step", "pid": pid, "steps": 2})).await;
+    assert_eq!(ok(&r)["result"]["executed"], 2, "{r}");
+    let ev = wait_event(&mut c, "trace_step").await;
+    assert_eq!(ev["pid"], pid);
+    assert_eq!(
+        (ev["data"]["pc"].clone(), ev["data"]["next_pc"].clone()),
+        (json!(4), json!(8))
+    );
+    let r = c
+        .rpc(json!({"cmd": "trace", "op": "records", "pid": pid}))
+        .await;
+    assert!(!r.to_string().contains("\"pc\":4"), "tracing is off: {r}");
+
+    // The auto clock: scheduler events arrive while the one task runs.
+    ok(&c.rpc(json!({"cmd": "resume", "pid": pid})).await);
+    ok(&c
+        .rpc(json!({"cmd": "clock", "op": "rate", "rate": 200}))
+        .await);
+    ok(&c.rpc(json!({"cmd": "clock", "op": "start"})).await);
+    c.events.clear();
+    for _ in 0..3 {
+        let ev = wait_event(&mut c, "scheduler").await;
+        assert_eq!(ev["data"]["reason"], "budget", "{ev}");
+        c.events.retain(|e| e["seq"] != ev["seq"]);
+    }
+    ok(&c.rpc(json!({"cmd": "clock", "op": "stop"})).await);
+    let r = c.rpc(json!({"cmd": "sched"})).await;
+    let trace = ok(&r)["scheduler"]["trace"].as_array().map_or(0, Vec::len);
+    assert!(trace >= 3, "{r}");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_step_is_clamped_with_a_warning() {
+    let s = TestServer::start_exec().await;
+    let mut c = s.client().await;
+    load(&mut c, "loop.mvasm").await;
+    let r = c
+        .rpc(json!({"cmd": "step", "steps": "0xFFFFFFFFFFFFFFFF"}))
+        .await;
+    let res = &ok(&r)["result"];
+    assert_eq!(res["executed"], 578, "{r}");
+    let w = res["warnings"][0].as_str().unwrap_or("");
+    assert!(w.starts_with("step_clamped:"), "{r}");
     s.stop().await;
 }

@@ -48,8 +48,9 @@ pub enum ClientError {
     /// The server sent something that is not a JSON object line.
     #[error("unexpected reply from hsxd: {0}")]
     BadReply(String),
-    /// The server answered `status: "error"`; the text is the server's.
-    #[error("{0}")]
+    /// The server answered `status: "error"`; the text is the server's (machine codes
+    /// such as `invalid_state_transition:…` are shown as a sentence).
+    #[error("{}", readable(.0))]
     Server(String),
 }
 
@@ -71,6 +72,32 @@ impl ClientError {
             }
             _ => None,
         }
+    }
+}
+
+/// A server error as a person reads it: `invalid_state_transition:returned->running:pid=3`
+/// becomes `pid 3 has returned; it cannot be resumed`. Other texts are already sentences.
+fn readable(text: &str) -> String {
+    let Some(rest) = text.strip_prefix("invalid_state_transition:") else {
+        return text.to_string();
+    };
+    let parsed = rest.split_once(":pid=").and_then(|(states, pid)| {
+        let (from, to) = states.split_once("->")?;
+        Some((from, to, pid))
+    });
+    let Some((from, to, pid)) = parsed else {
+        return text.to_string();
+    };
+    let verb = match to {
+        "running" | "ready" => "resumed".to_string(),
+        "paused" => "paused".to_string(),
+        other => format!("made {other}"),
+    };
+    match from {
+        "returned" | "faulted" | "terminated" | "killed" => {
+            format!("pid {pid} has {from}; it cannot be {verb} (load it again to rerun it)")
+        }
+        _ => format!("pid {pid} is {from}; it cannot be {verb}"),
     }
 }
 
@@ -293,6 +320,25 @@ mod tests {
     fn request_drops_null_fields() {
         let r = request("peek", json!({"pid": 1, "length": null}));
         assert_eq!(r, json!({"version": 1, "cmd": "peek", "pid": 1}));
+    }
+
+    #[test]
+    fn state_transition_errors_read_as_sentences() {
+        let e = ClientError::Server("invalid_state_transition:returned->running:pid=3".into());
+        assert_eq!(
+            e.to_string(),
+            "pid 3 has returned; it cannot be resumed (load it again to rerun it)"
+        );
+        let e = ClientError::Server("invalid_state_transition:sleeping->paused:pid=2".into());
+        assert_eq!(e.to_string(), "pid 2 is sleeping; it cannot be paused");
+        for odd in [
+            "invalid_state_transition:",
+            "invalid_state_transition:x:pid=1",
+            "unknown pid 9",
+        ] {
+            let text = ClientError::Server(odd.into()).to_string();
+            assert_eq!(text, odd);
+        }
     }
 
     #[test]

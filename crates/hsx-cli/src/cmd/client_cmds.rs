@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use super::remote::{
-    AddrSpec, BpOp, ClockOp, CmdOp, MemOp, OnOff, RemoteCommand, SymKind, TraceOp, ValOp, WatchOp,
+    AddrSpec, BpOp, BreakPolicyArg, ClockOp, CmdOp, MemOp, OnOff, RemoteCommand, SymKind, TraceOp,
+    ValOp, WatchOp,
 };
 use super::render;
 use crate::client::{Client, ClientError, EventFilter, EventStream, request};
@@ -219,7 +220,8 @@ impl Ctx {
                 let symbols = a.symbols.as_ref().map(|p| absolute(p)).transpose()?;
                 let reply = self.call(&request(
                     "load",
-                    json!({"path": path, "symbols": symbols, "verbose": a.verbose.then_some(true)}),
+                    json!({"path": path, "symbols": symbols, "verbose": a.verbose.then_some(true),
+                           "paused": a.paused.then_some(true)}),
                 ))?;
                 self.print(&render::image(&reply))
             }
@@ -231,6 +233,7 @@ impl Ctx {
                     "step",
                     json!({"pid": a.pid, "steps": a.steps, "source_only": a.source.then_some(true)}),
                 ))?;
+                self.check_step_ran(&reply, a.pid)?;
                 self.print(&render::step(&reply))
             }
             R::Clock(a) => self.clock(a.op.as_ref()),
@@ -477,6 +480,34 @@ impl Ctx {
         self.print(&text)
     }
 
+    /// A step that executed nothing is a failure with the reason (exit status 1), so
+    /// scripts notice; a break or a blocking call after some instructions is not.
+    fn check_step_ran(&mut self, reply: &Value, pid: Option<u32>) -> CmdResult {
+        let executed = reply.pointer("/result/executed").and_then(Value::as_u64);
+        if executed != Some(0) {
+            return Ok(());
+        }
+        let Some(pid) = pid else {
+            return Err(CmdError::Failed(
+                "nothing executed: no task can run (see `hsx ps`)".into(),
+            ));
+        };
+        let state = self
+            .call_quiet(&request("ps", json!({})))
+            .ok()
+            .and_then(|ps| {
+                let tasks = ps.pointer("/tasks/tasks")?.as_array()?.clone();
+                tasks
+                    .iter()
+                    .find(|t| render::num(t, "pid") == Some(u64::from(pid)))
+                    .and_then(|t| render::text(t, "state"))
+            })
+            .unwrap_or_else(|| "not runnable".into());
+        Err(CmdError::Failed(format!(
+            "nothing executed: pid {pid} is {state} and cannot run"
+        )))
+    }
+
     /// PC and breakpoints of a task from `ps`; empty when unknown.
     fn task_pc_and_bps(&mut self, pid: u32) -> (Option<u64>, Vec<u64>) {
         let Ok(reply) = self.call_quiet(&request("ps", json!({}))) else {
@@ -507,6 +538,13 @@ impl Ctx {
             Some(ClockOp::Start) => request("clock", json!({"op": "start"})),
             Some(ClockOp::Stop) => request("clock", json!({"op": "stop"})),
             Some(ClockOp::Rate { hz }) => request("clock", json!({"op": "rate", "rate": hz})),
+            Some(ClockOp::Policy { on_break }) => {
+                let p = match on_break {
+                    BreakPolicyArg::Task => "task",
+                    BreakPolicyArg::All => "all",
+                };
+                request("clock", json!({"op": "policy", "on_break": p}))
+            }
             Some(ClockOp::Step { steps, pid }) => {
                 request("clock", json!({"op": "step", "steps": steps, "pid": pid}))
             }
@@ -577,11 +615,16 @@ impl Ctx {
         }
     }
 
+    /// A failed status is the one error line.
     fn value_reply(&mut self, reply: &Value, oid: u16) -> CmdResult {
-        self.print(&render::value(reply, oid))?;
         match render::inner_status(reply, "value") {
-            Some(0) | None => Ok(()),
-            Some(s) => Err(CmdError::Failed(format!("value 0x{oid:04X}: status {s}"))),
+            Some(0) | None => self.print(&render::value(reply, oid)),
+            Some(s) => {
+                let (name, what) = render::value_status(s);
+                Err(CmdError::Failed(format!(
+                    "value 0x{oid:04X}: {what} ({name})"
+                )))
+            }
         }
     }
 
@@ -596,10 +639,14 @@ impl Ctx {
                     "cmd.call",
                     json!({"oid": oid, "pid": pid, "async": async_call.then_some(true)}),
                 ))?;
-                self.print(&render::command(&reply, *oid))?;
                 match render::inner_status(&reply, "command") {
-                    Some(0) | None => Ok(()),
-                    Some(s) => Err(CmdError::Failed(format!("command 0x{oid:04X}: status {s}"))),
+                    Some(0) | None => self.print(&render::command(&reply, *oid)),
+                    Some(s) => {
+                        let (name, what) = render::command_status(s);
+                        Err(CmdError::Failed(format!(
+                            "command 0x{oid:04X}: {what} ({name})"
+                        )))
+                    }
                 }
             }
             CmdOp::Ls { pid, group } => {

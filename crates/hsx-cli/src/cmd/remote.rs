@@ -85,7 +85,7 @@ pub enum RemoteCommand {
     Info(InfoArgs),
     /// Load an image (.hxe, or an .mvasm source hsxd assembles) into hsxd as a new task.
     Load(LoadArgs),
-    /// Kill a task (also stops the auto clock).
+    /// Kill a task (the other tasks keep running).
     Kill(PidArgs),
     /// Pause a task.
     Pause(PidArgs),
@@ -208,6 +208,9 @@ pub struct LoadArgs {
     /// Ask for a verbose load.
     #[arg(long)]
     pub verbose: bool,
+    /// Hold the task before its first instruction (set breakpoints, then `hsx resume PID`).
+    #[arg(long)]
+    pub paused: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -237,6 +240,15 @@ pub struct ClockArgs {
     pub common: Common,
 }
 
+/// `clock policy` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BreakPolicyArg {
+    /// Only the stopped task stops (non-stop).
+    Task,
+    /// Every task stops (all-stop).
+    All,
+}
+
 /// Clock operations.
 #[derive(Debug, Clone, Subcommand, PartialEq)]
 pub enum ClockOp {
@@ -250,6 +262,12 @@ pub enum ClockOp {
     Rate {
         /// Steps per second.
         hz: f64,
+    },
+    /// What a task's breakpoint or fault does to the clock: `task` (only that task stops,
+    /// the default) or `all` (the clock stops, so every task does).
+    Policy {
+        /// `task` or `all`.
+        on_break: BreakPolicyArg,
     },
     /// Execute N instructions now.
     Step {

@@ -97,21 +97,49 @@ impl<C: TaskCode> Executive<C> {
 
     #[cfg(feature = "development")]
     fn record_trace(&mut self, slot: usize) {
-        use crate::event::{MemAccessRecord, MemOp, TraceRecord};
         let traced = self.rec(slot).is_some_and(|r| r.debug.trace);
         if !traced {
             return;
         }
-        let Some(t) = self.vm.task(slot) else {
+        let Some(rec) = self.trace_record(slot) else {
             return;
         };
-        let Some(last) = t.last_trace().copied() else {
-            return;
-        };
+        let cap = self.trace_capacity;
+        if cap > 0
+            && let Some(r) = self.rec_mut(slot)
+        {
+            while r.debug.ring.len() >= cap {
+                r.debug.ring.pop_front();
+            }
+            r.debug.ring.push_back(rec);
+        }
+        if self.trace_step_events {
+            let pid = rec.pid;
+            self.emit(Some(pid), EventKind::TraceStep(Box::new(rec)));
+        }
+    }
+
+    /// The `trace_step` of a debugger step of an untraced task: its last instruction, for
+    /// clients that keep a register cache from `trace_step` events. It is not kept in the
+    /// trace ring (tracing is off).
+    #[cfg(feature = "development")]
+    pub(super) fn emit_step_snapshot(&mut self, slot: usize) {
+        if let Some(rec) = self.trace_record(slot) {
+            let pid = rec.pid;
+            self.emit(Some(pid), EventKind::TraceStep(Box::new(rec)));
+        }
+    }
+
+    /// A trace record of the task's last traced instruction.
+    #[cfg(feature = "development")]
+    fn trace_record(&mut self, slot: usize) -> Option<crate::event::TraceRecord> {
+        use crate::event::{MemAccessRecord, MemOp, TraceRecord};
+        let t = self.vm.task(slot)?;
+        let last = t.last_trace().copied()?;
         // Imported records may carry any `seq` (even u64::MAX); never overflow past them.
-        self.trace_seq = self.trace_seq.saturating_add(1);
+        let seq = self.trace_seq.saturating_add(1);
         let rec = TraceRecord {
-            seq: self.trace_seq,
+            seq,
             pid: self.pid_of(slot),
             pc: last.pc,
             next_pc: t.pc(),
@@ -132,19 +160,8 @@ impl<C: TaskCode> Executive<C> {
             }),
             ts_ms: self.now_ms,
         };
-        let cap = self.trace_capacity;
-        if cap > 0
-            && let Some(r) = self.rec_mut(slot)
-        {
-            while r.debug.ring.len() >= cap {
-                r.debug.ring.pop_front();
-            }
-            r.debug.ring.push_back(rec);
-        }
-        if self.trace_step_events {
-            let pid = rec.pid;
-            self.emit(Some(pid), EventKind::TraceStep(Box::new(rec)));
-        }
+        self.trace_seq = seq;
+        Some(rec)
     }
 
     #[cfg(feature = "full")]

@@ -126,6 +126,12 @@ impl<C: TaskCode> Executive<C> {
         }
         self.make_current(slot, StateReason::DebugStep, false)?;
         self.arm_step_over(slot);
+        // A debugger step of an untraced task still reports its last instruction as a
+        // `trace_step` (register caches follow those); only that instruction is traced.
+        #[cfg(feature = "development")]
+        let snapshot = self.trace_step_events && self.rec(slot).is_some_and(|r| !r.debug.trace);
+        #[cfg(not(feature = "development"))]
+        let snapshot = false;
         let mut executed = 0u64;
         let mut stop = StopReason::Budget;
         while executed < n {
@@ -133,7 +139,22 @@ impl<C: TaskCode> Executive<C> {
                 stop = StopReason::NotRunnable;
                 break;
             }
-            let (done, end) = self.exec_slice(slot, n - executed);
+            let left = n - executed;
+            let last_one = snapshot && left == 1;
+            let want = if snapshot && left > 1 { left - 1 } else { left };
+            if last_one && let Some(t) = self.vm.task_mut(slot) {
+                t.set_trace(true);
+            }
+            let (done, end) = self.exec_slice(slot, want);
+            if last_one {
+                if let Some(t) = self.vm.task_mut(slot) {
+                    t.set_trace(false);
+                }
+                #[cfg(feature = "development")]
+                if done == 1 {
+                    self.emit_step_snapshot(slot);
+                }
+            }
             executed += done;
             if let SliceEnd::Break(b) = end {
                 stop = StopReason::DebugBreak(b);
@@ -178,8 +199,9 @@ impl<C: TaskCode> Executive<C> {
         }
     }
 
-    /// One `scheduler` event per pass when the task that runs next differs from the one that
-    /// was current at the end of the previous pass (the reference's refresh semantics).
+    /// One `scheduler` event per pass that ran something or changed the next task: what
+    /// was current at the end of the previous pass against what runs next (the reference
+    /// reports only changes, so a single busy task never produced one).
     fn report_switch(&mut self, next_pid: Option<u32>, executed: u64) {
         let next_state = next_pid.and_then(|p| self.state(p).ok());
         let prev = self.reported;
@@ -187,12 +209,14 @@ impl<C: TaskCode> Executive<C> {
         let Some((prev_pid, prev_state)) = prev else {
             return;
         };
-        if Some(prev_pid) == next_pid || !self.events.enabled() {
+        let same = Some(prev_pid) == next_pid;
+        if (same && executed == 0) || !self.events.enabled() {
             return;
         }
         let post = self.pids.get(&prev_pid).and_then(|&s| self.rec(s));
         let post_state = post.map(|r| r.state);
         let reason = match post_state {
+            _ if same => SwitchReason::Budget,
             None | Some(TaskState::Terminated | TaskState::Killed) => SwitchReason::Killed,
             Some(TaskState::Returned) => SwitchReason::Returned,
             Some(TaskState::Faulted) => SwitchReason::Fault,

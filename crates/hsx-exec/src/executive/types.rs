@@ -90,7 +90,7 @@ pub const DEFAULT_EVENT_CAPACITY: usize = 64;
 #[non_exhaustive]
 pub enum ExecError {
     /// The image failed validation (text = the reference loader's message).
-    #[error("{0}")]
+    #[error(transparent)]
     Image(#[from] hsx_image::LoadError),
     /// Single-instance app already loaded (`app_exists:<base>`).
     #[error("app_exists:{0}")]

@@ -38,6 +38,8 @@ pub struct LoadArgs {
     pub verbose: bool,
     /// `.sym` override (relative paths resolve against the image's directory).
     pub symbols: Option<String>,
+    /// Load the task paused, so breakpoints can be set before its first instruction.
+    pub paused: bool,
 }
 
 /// `reload` arguments.
@@ -47,6 +49,8 @@ pub struct ReloadArgs {
     pub pid: u32,
     /// Verbose load.
     pub verbose: bool,
+    /// Load the new task paused.
+    pub paused: bool,
 }
 
 pub(crate) fn parse_info(obj: &Obj) -> Result<Option<u32>, ProtoError> {
@@ -67,6 +71,7 @@ pub(crate) fn parse_load(name: &str, obj: &Obj) -> Result<LoadArgs, ProtoError> 
         path,
         verbose: truthy(obj.get("verbose")),
         symbols,
+        paused: truthy(obj.get("paused")),
     })
 }
 
@@ -74,6 +79,7 @@ pub(crate) fn parse_reload(obj: &Obj) -> Result<ReloadArgs, ProtoError> {
     Ok(ReloadArgs {
         pid: req_pid("reload", obj)?,
         verbose: truthy(obj.get("verbose")),
+        paused: truthy(obj.get("paused")),
     })
 }
 
@@ -219,8 +225,15 @@ fn load_image(d: &Daemon, args: &LoadArgs) -> Result<LoadedImage, OpError> {
         .map_or_else(|_| args.path.clone(), |p| p.display().to_string());
     let mut exec = d.exec();
     let rep = exec.load(&bytes, LoadOptions::path(abs.clone()));
+    // Paused in the same lock hold as the load, so the auto clock cannot run a single
+    // instruction of it first.
+    let paused = match &rep {
+        Ok(r) if args.paused => exec.pause(r.pid).map(|_| true),
+        _ => Ok(false),
+    };
     publish(d, &mut exec);
     let rep = rep?;
+    let paused = paused?;
     // The `.sym` is read without the executive locked.
     drop(exec);
     let symbols = load_symbols(
@@ -268,6 +281,7 @@ fn load_image(d: &Daemon, args: &LoadArgs) -> Result<LoadedImage, OpError> {
         mailbox_creation: creation,
         symbols,
         warnings,
+        paused,
     })
 }
 
@@ -313,6 +327,7 @@ fn reload_task(d: &Daemon, a: ReloadArgs) -> Result<Value, OpError> {
             path: program.clone(),
             verbose: a.verbose,
             symbols: old_symbols.as_ref().and_then(|o| o.override_path.clone()),
+            paused: a.paused,
         },
     )?;
     keep_symbols_on_reload(d, &mut image, old_symbols);
@@ -369,7 +384,7 @@ fn keep_symbols_on_reload(d: &Daemon, image: &mut LoadedImage, old: Option<Reloa
     image.warnings.clear();
 }
 
-/// `kill`: `{pid, state: "terminated"}`. Stops the auto clock.
+/// `kill`: `{pid, state: "terminated"}`. The other tasks keep running.
 pub(crate) fn kill(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
     ctx.check_pid(pid)?;
     kill_task(ctx.daemon(), pid)?;
@@ -377,7 +392,6 @@ pub(crate) fn kill(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
 }
 
 fn kill_task(d: &Daemon, pid: u32) -> Result<(), OpError> {
-    clock::halt(d, "stopped");
     let mut exec = d.exec();
     let r = exec.kill(pid);
     publish(d, &mut exec);

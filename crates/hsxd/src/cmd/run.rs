@@ -14,6 +14,7 @@ use crate::event_map;
 use crate::event_map::publish;
 use crate::reply::Reply;
 use crate::state::Daemon;
+use crate::wire::clock::BreakPolicy;
 use crate::wire::event::DebugBreakData;
 use crate::wire::info::{SchedCounters, SchedStats};
 use crate::wire::task::{TaskRecord, VmTask};
@@ -25,6 +26,13 @@ const MANUAL_STEP_EVENT_CAPACITY: usize = 1 << 20;
 /// Most instructions one source-level `step` may run (all lines together), so a line
 /// that loops forever cannot hold the executive.
 const SOURCE_STEP_MAX: u64 = 10_000;
+/// Most instructions one `step` call runs (a few seconds of work); a larger request is
+/// clamped to it, with a `step_clamped` warning, instead of occupying its connection for
+/// hours.
+pub const STEP_MAX: u64 = 1_000_000_000;
+/// Instructions run per hold of the executive lock during a long `step` (well under a
+/// millisecond), so other clients, the auto clock and shutdown get in between.
+const STEP_SLICE: u64 = 65_536;
 
 /// `step` / `clock step` arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -50,6 +58,8 @@ pub enum ClockOp {
     Rate(f64),
     /// `clock step`.
     Step(StepArgs),
+    /// `clock policy`: what a task's debug stop does to the clock.
+    Policy(BreakPolicy),
 }
 
 /// `sched` forms.
@@ -98,7 +108,14 @@ pub(crate) fn parse_clock(op: Option<String>, obj: &Obj) -> Result<ClockOp, Prot
             .map(|v| args::display_value(v).to_ascii_lowercase())
             .unwrap_or_default()
     });
+    let policy = field(obj, "on_break");
     let op = match op.as_str() {
+        "" | "policy" if policy.is_some() => ClockOp::Policy(parse_policy(policy)?),
+        "policy" => {
+            return Err(ProtoError::msg(
+                "clock policy requires 'on_break' (task|all)",
+            ));
+        }
         "" | "status" => ClockOp::Status,
         "start" | "run" => ClockOp::Start,
         "stop" | "halt" => ClockOp::Stop,
@@ -148,6 +165,17 @@ pub(crate) fn parse_clock(op: Option<String>, obj: &Obj) -> Result<ClockOp, Prot
     Ok(op)
 }
 
+fn parse_policy(v: Option<&Value>) -> Result<BreakPolicy, ProtoError> {
+    v.and_then(Value::as_str)
+        .and_then(BreakPolicy::parse)
+        .ok_or_else(|| {
+            ProtoError::msg(format!(
+                "clock on_break expects 'task' or 'all', got {}",
+                v.map_or_else(|| "nothing".to_string(), py_repr)
+            ))
+        })
+}
+
 pub(crate) fn parse_sched(obj: &Obj) -> Result<SchedOp, ProtoError> {
     if let Some(pid) = args::opt_u32(obj, "pid")? {
         let clamp = |key: &'static str, lo: i64| -> Result<Option<u32>, ProtoError> {
@@ -186,7 +214,16 @@ pub(crate) fn resume(ctx: &Ctx<'_>, pid: u32) -> Result<Outcome, ProtoError> {
     let t = r?;
     drop(exec);
     d.wake_clock();
-    Ok(Reply::with("task", to_value(&TaskRecord::of(&t))).into())
+    let reply = Reply::with("task", to_value(&TaskRecord::of(&t)));
+    // A resumed task runs only when something steps it: say so rather than leave the
+    // client wondering why `running` never moves.
+    let runnable = matches!(t.state, TaskState::Ready | TaskState::Running);
+    if runnable && !d.clock().running {
+        let msg =
+            "clock_stopped:the auto clock is stopped; the task runs on 'clock start' or 'step'";
+        return Ok(reply.and("warnings", json!([msg])).into());
+    }
+    Ok(reply.into())
 }
 
 /// `step`, `clock step`: the `result` object (§2.2.1) and the clock.
@@ -194,8 +231,22 @@ pub(crate) fn step(ctx: &Ctx<'_>, a: StepArgs) -> Result<Outcome, ProtoError> {
     if let Some(pid) = a.pid {
         ctx.check_pid(pid)?;
     }
+    let mut a = a;
+    let clamped = a.steps.is_some_and(|n| n > STEP_MAX);
+    if clamped {
+        a.steps = Some(STEP_MAX);
+    }
     let d = ctx.daemon();
-    let result = ctx.heavy(|| run_step(d, &a))?;
+    let mut result = ctx.heavy(|| run_step(d, &a))?;
+    if clamped && let Value::Object(m) = &mut result {
+        let w = format!("step_clamped:at most {STEP_MAX} instructions per step call");
+        match m.get_mut("warnings") {
+            Some(Value::Array(ws)) => ws.push(json!(w)),
+            _ => {
+                m.insert("warnings".into(), json!([w]));
+            }
+        }
+    }
     let clock = clock::status(d).to_json();
     Ok(Reply::with("result", result).and("clock", clock).into())
 }
@@ -214,21 +265,10 @@ fn run_step(d: &Daemon, args: &StepArgs) -> Result<Value, OpError> {
     let (summary, events, extra) = if let Some(pid) = source_pid {
         source_step(d, &mut exec, pid, args.steps.unwrap_or(1))?
     } else {
-        let n = args.steps.unwrap_or(step_size);
-        // A manual step runs in one lock hold and its events are drained only after it,
-        // so let the queue hold them (up to a bound) instead of dropping the oldest:
-        // a long step of a chatty task would otherwise lose most of its output.
-        let room = usize::try_from(n.saturating_mul(2))
-            .unwrap_or(usize::MAX)
-            .clamp(DEFAULT_EVENT_CAPACITY, MANUAL_STEP_EVENT_CAPACITY);
-        exec.set_event_capacity(room);
-        let summary = match args.pid {
-            Some(pid) => exec.step_pid(pid, n),
-            None => Ok(exec.step(n)),
-        };
-        let events = publish(d, &mut exec);
-        exec.set_event_capacity(DEFAULT_EVENT_CAPACITY);
-        (summary?, events, Map::new())
+        drop(exec);
+        let (s, events) = sliced_step(d, args.pid, args.steps.unwrap_or(step_size))?;
+        exec = d.exec();
+        (s, events, Map::new())
     };
     let last = summary.last_pid.and_then(|p| exec.task(p).ok());
     let next_pid = exec.next_pid();
@@ -236,7 +276,7 @@ fn run_step(d: &Daemon, args: &StepArgs) -> Result<Value, OpError> {
     clock::count_manual(d, summary.executed);
     let hit = summary.debug_break.is_some();
     if hit {
-        clock::halt(d, "stopped");
+        clock::task_stopped(d);
     }
     let running = !hit
         && last
@@ -260,6 +300,45 @@ fn run_step(d: &Daemon, args: &StepArgs) -> Result<Value, OpError> {
         m.extend(extra);
     }
     Ok(result)
+}
+
+/// Runs `n` instructions (of task `pid`, or the scheduler's) in slices of [`STEP_SLICE`],
+/// releasing the executive between them. It ends early at a debug break, when nothing
+/// more can run, or when the daemon shuts down. Returns the summary over all slices and
+/// the events a `step` reply embeds (at most [`MANUAL_STEP_EVENT_CAPACITY`]).
+fn sliced_step(d: &Daemon, pid: Option<u32>, n: u64) -> Result<(StepSummary, Vec<Value>), OpError> {
+    let mut executed = 0u64;
+    let mut events = Vec::new();
+    let last = loop {
+        let want = (n - executed).min(STEP_SLICE);
+        let mut exec = d.exec();
+        // Events are drained only after the slice: let the queue hold the slice's events
+        // (up to a bound) instead of dropping the oldest, so a chatty task's output is kept.
+        let room = usize::try_from(want.saturating_mul(2))
+            .unwrap_or(usize::MAX)
+            .clamp(DEFAULT_EVENT_CAPACITY, MANUAL_STEP_EVENT_CAPACITY);
+        exec.set_event_capacity(room);
+        let r = match pid {
+            Some(pid) => exec.step_pid(pid, want),
+            None => Ok(exec.step(want)),
+        };
+        let slice_events = publish(d, &mut exec);
+        exec.set_event_capacity(DEFAULT_EVENT_CAPACITY);
+        drop(exec);
+        let room = MANUAL_STEP_EVENT_CAPACITY.saturating_sub(events.len());
+        events.extend(slice_events.into_iter().take(room));
+        let s = r?;
+        executed += s.executed;
+        let more = s.debug_break.is_none()
+            && s.stop == StopReason::Budget
+            && s.executed == want
+            && executed < n
+            && !d.is_stopping();
+        if !more {
+            break s;
+        }
+    };
+    Ok((StepSummary { executed, ..last }, events))
 }
 
 /// What a step ran: the summary, the events a `step` reply embeds, and extra reply keys.
@@ -377,6 +456,7 @@ pub(crate) fn clock(ctx: &Ctx<'_>, op: ClockOp) -> Result<Outcome, ProtoError> {
         ClockOp::Stop => clock::stop(d),
         ClockOp::Rate(hz) => clock::set_rate(d, hz),
         ClockOp::Step(a) => return step(ctx, a),
+        ClockOp::Policy(p) => clock::set_policy(d, p),
     };
     Ok(Reply::with("clock", clock.to_json()).into())
 }

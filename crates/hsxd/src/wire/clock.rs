@@ -31,6 +31,31 @@ pub struct ClockStatus {
     pub manual_steps: u64,
     /// Instructions retired by manual steps.
     pub manual_total_steps: u64,
+    /// What a task's stop (breakpoint, BRK, fault) does to the clock.
+    pub on_break: BreakPolicy,
+}
+
+/// What a task's debug stop (breakpoint, BRK, watch trigger, fault) does to the auto clock:
+/// non-stop (`task`, the default) or all-stop (`all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BreakPolicy {
+    /// Only the task that stopped stops; the clock keeps running the others.
+    #[default]
+    Task,
+    /// The clock stops, so every task stops with it (the HSX Python executive's behaviour).
+    All,
+}
+
+impl BreakPolicy {
+    /// Parses `task` or `all` (any case).
+    pub fn parse(s: &str) -> Option<BreakPolicy> {
+        match s.to_ascii_lowercase().as_str() {
+            "task" => Some(BreakPolicy::Task),
+            "all" => Some(BreakPolicy::All),
+            _ => None,
+        }
+    }
 }
 
 impl Default for ClockStatus {
@@ -48,6 +73,7 @@ impl Default for ClockStatus {
             auto_total_steps: 0,
             manual_steps: 0,
             manual_total_steps: 0,
+            on_break: BreakPolicy::Task,
         }
     }
 }

@@ -399,4 +399,6 @@ pub struct LoadedImage {
     /// Symbol-loading warnings, when there are any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Loaded paused (`load` with `paused`): it runs after `resume`.
+    pub paused: bool,
 }

@@ -13,11 +13,16 @@ pub fn clock(c: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "clock: {} (mode {}), rate {} Hz, step size {}",
+        "clock: {} (mode {}), rate {} Hz, step size {}, on break: {}",
         dash(text(c, "state")),
         dash(text(c, "mode")),
         dash(text(c, "rate_hz")),
         dash(text(c, "step_size")),
+        match text(c, "on_break").as_deref() {
+            Some("all") => "stop all tasks",
+            Some(_) => "stop that task",
+            None => "-",
+        },
     );
     let _ = writeln!(
         out,

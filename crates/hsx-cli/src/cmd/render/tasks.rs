@@ -123,6 +123,13 @@ pub fn image(reply: &Value) -> String {
                 .unwrap_or_default()
         );
     }
+    if img.get("paused").and_then(Value::as_bool) == Some(true) {
+        let _ = writeln!(
+            out,
+            "paused before its first instruction; `hsx resume {}` runs it",
+            dash(text(img, "pid"))
+        );
+    }
     for w in list(img, "warnings") {
         let _ = writeln!(
             out,
@@ -139,20 +146,42 @@ pub fn image(reply: &Value) -> String {
 pub fn task_line(reply: &Value, color: bool) -> String {
     let t = reply.get("task").unwrap_or(&Value::Null);
     let state = dash(text(t, "state"));
-    format!(
+    let mut out = format!(
         "pid {}: {}{}\n",
         dash(text(t, "pid")),
         paint(&state, state_sgr(&state), color),
         num(t, "pc")
             .map(|pc| format!(" at {}", hex_addr(pc)))
             .unwrap_or_default()
-    )
+    );
+    // `code:message` notes from hsxd (e.g. `clock_stopped:…` after `resume`).
+    for w in list(reply, "warnings").iter().filter_map(Value::as_str) {
+        let msg = w.split_once(':').map_or(w, |(_, m)| m);
+        let _ = writeln!(out, "note: {msg}");
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn paused_loads_and_resume_notes_are_shown() {
+        let img = json!({"image": {"pid": 3, "app_name": "loop", "paused": true}});
+        assert!(
+            image(&img).contains("`hsx resume 3` runs it"),
+            "{}",
+            image(&img)
+        );
+        let r = json!({"task": {"pid": 3, "state": "ready", "pc": 0},
+                       "warnings": ["clock_stopped:the auto clock is stopped"]});
+        assert_eq!(
+            task_line(&r, false),
+            "pid 3: ready at 0x0000\nnote: the auto clock is stopped\n"
+        );
+    }
 
     #[test]
     fn ps_table_marks_current_and_shows_faults() {

@@ -6,32 +6,32 @@ use serde_json::Value;
 use super::fields::{dash, hex2_opt, list, num, plain_or, text};
 use crate::output::{Align, Table};
 
-/// Value status codes (protocol.md §2.6).
-fn value_status(s: u64) -> &'static str {
+/// Value status codes (protocol.md §2.6): name and meaning.
+pub fn value_status(s: u64) -> (&'static str, &'static str) {
     match s {
-        0 => "OK",
-        1 => "ENOENT",
-        2 => "EPERM",
-        3 => "ENOSPC",
-        4 => "EINVAL",
-        5 => "EEXIST",
-        6 => "EBUSY",
-        _ => "?",
+        0 => ("OK", "ok"),
+        1 => ("ENOENT", "no such value"),
+        2 => ("EPERM", "not permitted"),
+        3 => ("ENOSPC", "no space left"),
+        4 => ("EINVAL", "invalid value"),
+        5 => ("EEXIST", "already exists"),
+        6 => ("EBUSY", "busy"),
+        _ => ("?", "unknown status"),
     }
 }
 
-/// Command status codes (protocol.md §2.6).
-fn command_status(s: u64) -> &'static str {
+/// Command status codes (protocol.md §2.6): name and meaning.
+pub fn command_status(s: u64) -> (&'static str, &'static str) {
     match s {
-        0 => "OK",
-        1 => "ENOENT",
-        2 => "EPERM",
-        3 => "ENOSPC",
-        4 => "EINVAL",
-        5 => "EEXIST",
-        6 => "ENOASYNC",
-        7 => "EFAIL",
-        _ => "?",
+        0 => ("OK", "ok"),
+        1 => ("ENOENT", "no such command"),
+        2 => ("EPERM", "not permitted"),
+        3 => ("ENOSPC", "no space left"),
+        4 => ("EINVAL", "invalid argument"),
+        5 => ("EEXIST", "already exists"),
+        6 => ("ENOASYNC", "cannot be called asynchronously"),
+        7 => ("EFAIL", "the handler failed"),
+        _ => ("?", "unknown status"),
     }
 }
 
@@ -45,7 +45,7 @@ pub fn value(reply: &Value, oid: u16) -> String {
     let v = reply.get("value").unwrap_or(&Value::Null);
     match num(v, "status") {
         Some(0) | None => format!("0x{oid:04X} = {}\n", dash(text(v, "value"))),
-        Some(s) => format!("0x{oid:04X}: {} ({s})\n", value_status(s)),
+        Some(s) => format!("0x{oid:04X}: {} ({s})\n", value_status(s).0),
     }
 }
 
@@ -54,7 +54,7 @@ pub fn command(reply: &Value, oid: u16) -> String {
     let c = reply.get("command").unwrap_or(&Value::Null);
     match num(c, "status") {
         Some(0) | None => format!("0x{oid:04X} -> {}\n", dash(text(c, "result"))),
-        Some(s) => format!("0x{oid:04X}: {} ({s})\n", command_status(s)),
+        Some(s) => format!("0x{oid:04X}: {} ({s})\n", command_status(s).0),
     }
 }
 
