@@ -204,9 +204,6 @@ impl Session {
             .and_then(Value::as_u64)
             .and_then(|p| u32::try_from(p).ok())
             .ok_or("load reply has no pid")?;
-        // Until `load` honours `paused` everywhere, pause explicitly; the clock is not
-        // running yet, so the task has not executed anything in between.
-        let _ = self.call("pause", json!({"pid": pid}));
         self.syms.load_for_task(pid, Some(path));
         Ok(pid)
     }

@@ -491,7 +491,8 @@ impl Session {
         self.disconnected = true;
     }
 
-    /// Makes sure the auto clock runs (after a stop or a resume), when this session owns it.
+    /// Makes sure the auto clock runs (on continue, resume and run-to-return), when this
+    /// session started it.
     pub(super) fn ensure_clock(&mut self) {
         if self.clock_owner {
             let _ = self.call("clock", json!({"op": "start"}));

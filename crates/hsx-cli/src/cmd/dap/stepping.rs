@@ -58,9 +58,9 @@ impl Session {
         if !hits.is_empty() {
             body["hitBreakpointIds"] = json!(hits);
         }
+        // hsxd is non-stop (`clock` `on_break: task`): the clock keeps running the other
+        // tasks by itself. Under `on_break: all` it stops, as that client asked.
         self.later("stopped", body);
-        // Non-stop: whatever stopped this task, the others keep running.
-        self.ensure_clock();
     }
 
     fn line_at(&self, pid: u32, pc: u32) -> Option<(String, u32)> {
