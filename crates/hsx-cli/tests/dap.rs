@@ -1,7 +1,7 @@
 //! `hsx dap` as a process: the DAP framing over real stdio and TCP, with hostile input.
 //! (The debugging scenarios themselves run under a real DAP client in tests/dap/.)
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
