@@ -17,13 +17,11 @@ use gimli::{
 use hsx_image::sym::{LineEntry, Local, LocalLocation, SymFile, Variable};
 use serde_json::{Value, json};
 
+use crate::dwarf_read::{Die, R, Unit, attr_str};
 use crate::dwarf_types::TypeTable;
 use crate::frame::Loc;
 use crate::module::Module;
 use crate::prog::FuncSpan;
-
-pub(crate) type R<'a> = EndianSlice<'a, LittleEndian>;
-pub(crate) type Unit<'u, 'a> = UnitRef<'u, R<'a>>;
 
 /// What the DWARF is matched against.
 pub struct DebugInput<'x, 'a> {
@@ -165,12 +163,6 @@ fn tidy_path(p: &str) -> String {
         s = rest.to_string();
     }
     s
-}
-
-pub(crate) fn attr_str<'a>(unit: Unit<'_, 'a>, v: AttributeValue<R<'a>>) -> Option<String> {
-    unit.attr_string(v)
-        .ok()
-        .map(|s| s.to_string_lossy().into_owned())
 }
 
 impl<'a> Ctx<'_, 'a> {
@@ -622,8 +614,6 @@ impl<'a> Ctx<'_, 'a> {
         Ok(())
     }
 }
-
-pub(crate) type Die<'abbrev, 'unit, 'a> = gimli::DebuggingInformationEntry<'abbrev, 'unit, R<'a>>;
 
 /// The scope a DIE's variables belong to.
 #[derive(Clone)]

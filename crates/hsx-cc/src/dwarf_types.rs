@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use gimli::{AttributeValue, UnitOffset};
 use serde_json::{Map, Value, json};
 
-use crate::dwarf::{Die, Unit, attr_str};
+use crate::dwarf_read::{Die, Unit, attr_str};
 
 /// Deepest type nesting followed (pointer to array of struct of …).
 const MAX_DEPTH: u32 = 32;

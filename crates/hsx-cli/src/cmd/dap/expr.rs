@@ -8,10 +8,9 @@ use serde_json::{Value, json};
 
 use super::ctypes::{Shape, le_u64, sign_extend};
 use super::expr_lex::{Num, Tok, apply, base_type, lex_all, op_static};
+use super::refs::{Child, TypeRef, frame_of};
 use super::session::{DapError, DapResult, Session};
-use super::variables::{
-    Child, MAX_VALUE_BYTES, TypeRef, frame_of, peek, register_index, shape_of, types_of,
-};
+use super::variables::{MAX_VALUE_BYTES, peek, register_index, shape_of, types_of};
 
 /// Longest expression accepted.
 const MAX_EXPR: usize = 512;

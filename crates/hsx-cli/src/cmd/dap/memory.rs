@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::breakpoints::parse_address;
+use super::bp_table::parse_address;
 use super::session::{DapError, DapResult, Session};
 use super::variables::hex_encode;
 

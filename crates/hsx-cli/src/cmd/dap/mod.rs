@@ -6,22 +6,27 @@
 //! starts an embedded hsxd in this process; `attach` connects to a running one.
 //!
 //! One concept per file: [`framing`] (the wire), [`session`] (state and dispatch),
-//! [`launch`] (launch/attach and the embedded daemon), [`breakpoints`], [`stack`]
-//! (threads, frames, scopes), [`variables`] and [`ctypes`] (values with C types),
-//! [`expr`] and [`expr_lex`] (`evaluate`), [`stepping`] (run control, including the place where reverse
-//! execution will plug in), [`memory`] (read/write memory, disassembly) and [`events`]
-//! (hsxd events → DAP events).
+//! [`launch`] and [`embedded`] (launch/attach and the embedded daemon), [`breakpoints`]
+//! and [`bp_table`], [`stack`] (threads, frames), [`variables`], [`refs`] and [`ctypes`]
+//! (scopes and values with C types), [`expr`] and [`expr_lex`] (`evaluate`), [`stepping`]
+//! and [`step_state`] (run control, including the place where reverse execution will plug
+//! in), [`memory`] (read/write memory, disassembly), [`symbols`] (the `.sym` copy and
+//! source paths) and [`events`] (hsxd events → DAP events).
 
+mod bp_table;
 mod breakpoints;
 mod ctypes;
+mod embedded;
 mod events;
 mod expr;
 mod expr_lex;
 pub mod framing;
 mod launch;
 mod memory;
+mod refs;
 mod session;
 mod stack;
+mod step_state;
 mod stepping;
 mod symbols;
 mod variables;

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::breakpoints::Breakpoints;
+use super::bp_table::Breakpoints;
+use super::embedded::Embedded;
 use super::framing::{Incoming, MessageReader, write_message};
-use super::launch::Embedded;
-use super::stepping::PendingStep;
+use super::refs::Refs;
+use super::step_state::PendingStep;
 use super::symbols::Symbols;
-use super::variables::Refs;
 use crate::client::{Client, ClientError, request};
 
 /// A request that failed; the text goes to the client as the error `message`.
@@ -344,7 +344,7 @@ impl Session {
             "supportsConditionalBreakpoints": false,
             "supportsHitConditionalBreakpoints": false,
             "supportsEvaluateForHovers": true,
-            "supportsStepBack": super::stepping::SUPPORTS_STEP_BACK,
+            "supportsStepBack": super::step_state::SUPPORTS_STEP_BACK,
             "supportsSetVariable": true,
             "supportsRestartFrame": false,
             "supportsGotoTargetsRequest": false,

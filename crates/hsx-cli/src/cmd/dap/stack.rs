@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
+use super::refs::{FrameRec, frame_id};
 use super::session::{DapResult, Session};
-use super::variables::{FrameRec, frame_id};
 
 /// Deepest walk asked of hsxd (its limit).
 const MAX_FRAMES: u32 = 64;

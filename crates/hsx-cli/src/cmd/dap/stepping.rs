@@ -12,21 +12,10 @@
 use serde_json::{Value, json};
 
 use super::session::{DapError, DapResult, Session};
+use super::step_state::{PendingStep, SUPPORTS_STEP_BACK};
 
-/// Whether reverse execution is advertised. It becomes true once hsxd records runs and
-/// serves `step_back` / `reverse_continue` (record/replay in hsx-exec).
-pub(super) const SUPPORTS_STEP_BACK: bool = false;
 /// Most source steps one `next` takes before it reports where it is.
 const MAX_LINE_STEPS: u32 = 64;
-
-/// A step that finishes when the task reaches `temp_addr` at depth ≤ `target_depth`.
-#[derive(Debug, Clone)]
-pub(super) struct PendingStep {
-    pub temp_addr: u32,
-    pub target_depth: usize,
-    /// `next`: the line being stepped over, to finish after the return.
-    pub then_next: Option<Option<(String, u32)>>,
-}
 
 /// What one hsxd `step` did.
 struct StepOutcome {
