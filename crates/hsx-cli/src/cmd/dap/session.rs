@@ -141,6 +141,8 @@ pub(super) struct Session {
     pub exit_codes: HashMap<u32, i64>,
     /// The thread that stopped last: the default for requests without a thread.
     pub focus: Option<u32>,
+    /// Tasks that stopped while this session debugged them (resumed on detach).
+    pub stopped: HashSet<u32>,
     pub terminated: bool,
     /// Whether the adapter started the auto clock (and so restarts it after a stop).
     pub clock_owner: bool,
@@ -208,6 +210,7 @@ impl Session {
             last_watch: HashMap::new(),
             exit_codes: HashMap::new(),
             focus: None,
+            stopped: HashSet::new(),
             terminated: false,
             clock_owner: false,
             after: Vec::new(),
@@ -479,7 +482,9 @@ impl Session {
                 }
             } else {
                 // Leave the tasks running as we found them.
-                for pid in self.threads.keys().copied().collect::<Vec<_>>() {
+                let mut stopped: Vec<u32> = self.stopped.drain().collect();
+                stopped.sort_unstable();
+                for pid in stopped {
                     let _ = self.call("resume", json!({"pid": pid}));
                 }
             }

@@ -38,6 +38,7 @@ impl Session {
         hits: Vec<i64>,
     ) {
         self.focus = Some(pid);
+        self.stopped.insert(pid);
         self.refs.invalidate(pid);
         let mut body = json!({"reason": reason, "threadId": pid, "allThreadsStopped": false,
                               "preserveFocusHint": false});
@@ -298,6 +299,7 @@ impl Session {
             return Ok(json!({"allThreadsContinued": false}));
         }
         self.call("resume", json!({"pid": pid}))?;
+        self.stopped.remove(&pid);
         self.ensure_clock();
         Ok(json!({"allThreadsContinued": false}))
     }
