@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # System packages the test suite needs: the C toolchain of `hsx cc` (clang 16 with wasm32,
-# lld, wasi-libc, compiler-rt) and, for the firmware checks, QEMU and llvm-size. Installs the
-# missing ones with apt-get when run as root; otherwise says what to install.
+# lld, wasi-libc, compiler-rt), node and npm for the DAP tests (scripts/dap_test.sh) and,
+# for the firmware checks, QEMU and llvm-size. Installs the missing ones with apt-get when
+# run as root; otherwise says what to install.
 set -euo pipefail
 need=()
 command -v clang-16 >/dev/null || need+=(clang-16)
 command -v wasm-ld-16 >/dev/null || need+=(lld-16)
 [ -e /usr/include/wasm32-wasi/stdio.h ] || need+=(wasi-libc)
 [ -e /usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a ] || need+=(libclang-rt-16-dev-wasm32)
+# The DAP tests (scripts/dap_test.sh) run under node and install their client with npm.
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ "${1:-}" = "--firmware" ]; then
     command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
     command -v llvm-size >/dev/null || need+=(llvm)

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+# hsx dap under a real DAP client (node), and the VS Code extension's packaging.
+./scripts/dap_test.sh
 # The hsx cc C runtime (printf, malloc, maths) against the host's glibc and libm.
 ./crates/hsx-cc/runtime/tests/run_host_tests.sh
 # The README's tour, command by command, against a private hsxd.

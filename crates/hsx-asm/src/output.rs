@@ -202,6 +202,7 @@ pub(crate) fn build_sym(
             size: next.saturating_sub(s.address),
             scope: Some(if s.exported { "global" } else { "static" }.to_string()),
             ty: None,
+            type_id: None,
         });
     }
 

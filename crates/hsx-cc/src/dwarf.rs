@@ -17,12 +17,11 @@ use gimli::{
 use hsx_image::sym::{LineEntry, Local, LocalLocation, SymFile, Variable};
 use serde_json::{Value, json};
 
+use crate::dwarf_read::{Die, R, Unit, attr_str};
+use crate::dwarf_types::TypeTable;
 use crate::frame::Loc;
 use crate::module::Module;
 use crate::prog::FuncSpan;
-
-type R<'a> = EndianSlice<'a, LittleEndian>;
-type Unit<'u, 'a> = UnitRef<'u, R<'a>>;
 
 /// What the DWARF is matched against.
 pub struct DebugInput<'x, 'a> {
@@ -66,6 +65,8 @@ struct Ctx<'x, 'a> {
     file_ids: HashMap<String, usize>,
     /// C names of functions renamed from their wasm names.
     names: HashMap<usize, String>,
+    /// The `.sym` type table (`types`).
+    types: TypeTable,
 }
 
 /// Adds lines, function positions, globals and locals from the module's DWARF to `sym`.
@@ -86,6 +87,7 @@ pub fn add_debug_info(sym: &mut SymFile, input: &DebugInput<'_, '_>) -> Result<(
         files: Vec::new(),
         file_ids: HashMap::new(),
         names: HashMap::new(),
+        types: TypeTable::default(),
     };
     let mut units = dwarf.units();
     let mut parsed = Vec::new();
@@ -102,6 +104,7 @@ pub fn add_debug_info(sym: &mut SymFile, input: &DebugInput<'_, '_>) -> Result<(
         cx.entries(UnitRef::new(&dwarf, unit), sym)
             .map_err(|e| e.to_string())?;
     }
+    sym.types = std::mem::take(&mut cx.types.types);
     Ok(())
 }
 
@@ -160,12 +163,6 @@ fn tidy_path(p: &str) -> String {
         s = rest.to_string();
     }
     s
-}
-
-fn attr_str<'a>(unit: Unit<'_, 'a>, v: AttributeValue<R<'a>>) -> Option<String> {
-    unit.attr_string(v)
-        .ok()
-        .map(|s| s.to_string_lossy().into_owned())
 }
 
 impl<'a> Ctx<'_, 'a> {
@@ -565,6 +562,7 @@ impl<'a> Ctx<'_, 'a> {
         let (file, line) = self.decl(unit, die)?;
         let span = &self.input.spans[self.funcs[func].span];
         let function = self.names.get(&func).unwrap_or(&span.name).clone();
+        let type_id = self.types.type_of(unit, die);
         sym.symbols.locals.push(Local {
             name: Some(name),
             function,
@@ -573,6 +571,8 @@ impl<'a> Ctx<'_, 'a> {
             line,
             scope: None,
             locations,
+            ty: type_name(unit, die, 0).map(Value::String),
+            type_id,
         });
         Ok(())
     }
@@ -609,12 +609,11 @@ impl<'a> Ctx<'_, 'a> {
             size: type_size(unit, die, 0).unwrap_or(0),
             scope: Some("global".into()),
             ty: type_name(unit, die, 0).map(Value::String),
+            type_id: self.types.type_of(unit, die),
         });
         Ok(())
     }
 }
-
-type Die<'abbrev, 'unit, 'a> = gimli::DebuggingInformationEntry<'abbrev, 'unit, R<'a>>;
 
 /// The scope a DIE's variables belong to.
 #[derive(Clone)]

@@ -8,6 +8,8 @@ mod build;
 mod ctl;
 pub mod driver;
 pub mod dwarf;
+mod dwarf_read;
+mod dwarf_types;
 pub mod emit;
 pub mod error;
 pub mod frame;

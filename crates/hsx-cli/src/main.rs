@@ -36,6 +36,8 @@ enum Command {
     Shell(shell::ShellArgs),
     /// Live terminal monitor of hsxd's tasks.
     Tui(tui::TuiArgs),
+    /// Debug Adapter Protocol server for IDEs (stdio, or TCP with --listen).
+    Dap(cmd::dap::DapArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
     Completions(cmd::completions::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Remote(r) => Ok(cmd::client_cmds::run(&r)),
         Command::Shell(a) => Ok(shell::run(&a)),
         Command::Tui(a) => tui::run(&a),
+        Command::Dap(a) => cmd::dap::run(a),
         Command::Completions(a) => cmd::completions::completions(&a, Cli::command()),
         Command::Man(a) => cmd::completions::man(&a, Cli::command()),
     };

@@ -130,6 +130,9 @@ pub(crate) struct WatchState {
     pub address: u32,
     pub length: u32,
     pub value: Vec<u8>,
+    /// Stop the task when the value changes (a debugger's data breakpoint), not only
+    /// report it.
+    pub stop: bool,
 }
 
 /// Everything debug-related about one task.

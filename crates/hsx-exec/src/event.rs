@@ -92,6 +92,13 @@ pub enum BreakReason {
         /// Low 8 bits of its immediate.
         code: u8,
     },
+    /// A memory watch created with its stop flag set saw its value change
+    /// ([`crate::Executive::watch_set_stop`]); the task stops after the writing
+    /// instruction.
+    Watch {
+        /// The executive's id of the watch.
+        id: u32,
+    },
 }
 
 impl BreakReason {
@@ -101,6 +108,7 @@ impl BreakReason {
         match self {
             BreakReason::Breakpoint => "breakpoint",
             BreakReason::Brk { .. } => "brk",
+            BreakReason::Watch { .. } => "watch",
         }
     }
 }

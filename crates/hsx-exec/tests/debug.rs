@@ -127,6 +127,59 @@ fn watches_report_old_and_new_bytes() {
     assert!(ex.watch_add(pid, 0, 0).is_err());
 }
 
+#[cfg(feature = "full")]
+#[test]
+fn a_stopping_watch_pauses_its_task_after_the_write_and_others_run_on() {
+    let (mut ex, _c) = exec();
+    let mut a = Asm::new();
+    a.ldi32(9, 0x5000).ldi(1, 0).ldi(2, 1).ldi(3, 3);
+    let top = a.here();
+    a.add(1, 1, 2).st(9, 0, 1).cmp(1, 3).jnz(top).ret();
+    let pid = load(&mut ex, &a.build(), &[]);
+    let other = load(&mut ex, &spin(), &[]);
+    let w = ex.watch_add(pid, 0x5000, 4).unwrap();
+    ex.watch_set_stop(pid, w.id, true).unwrap();
+    let s = ex.step(1000);
+    let b = s.debug_break.unwrap();
+    assert_eq!(
+        (b.pid, b.phase, b.reason),
+        (pid, BreakPhase::Post, BreakReason::Watch { id: w.id })
+    );
+    // Stopped right after the store: the PC is on the CMP that follows it.
+    let t = ex.task(pid).unwrap();
+    assert_eq!(
+        (t.state, t.regs[1], t.pc),
+        (TaskState::Paused, 1, b.next_pc)
+    );
+    assert_eq!(b.pc + 4, b.next_pc);
+    let ev = ex.drain_events();
+    let upd = ev
+        .iter()
+        .position(|e| matches!(&e.kind, EventKind::WatchUpdate(u) if u.new == vec![1, 0, 0, 0]))
+        .unwrap();
+    let brk = ev
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::DebugBreak(d) if d.reason == BreakReason::Watch { id: w.id }))
+        .unwrap();
+    assert!(upd < brk, "the update comes before the stop");
+    // The other task keeps running while this one is stopped.
+    let before = ex.task(other).unwrap().steps;
+    ex.step(50);
+    assert!(ex.task(other).unwrap().steps > before);
+    assert_eq!(ex.task(pid).unwrap().regs[1], 1);
+    // Resume: the next write stops again; clearing the flag lets it run to the end.
+    ex.resume(pid).unwrap();
+    assert!(ex.step(1000).debug_break.is_some());
+    assert_eq!(ex.task(pid).unwrap().regs[1], 2);
+    ex.watch_set_stop(pid, w.id, false).unwrap();
+    ex.resume(pid).unwrap();
+    ex.kill(other).unwrap();
+    ex.step(1000);
+    let t = ex.task(pid).unwrap();
+    assert_eq!((t.state, t.regs[1]), (TaskState::Returned, 3));
+    assert!(ex.watch_set_stop(pid, w.id + 99, true).is_err());
+}
+
 #[test]
 fn trace_ring_records_each_instruction() {
     let (mut ex, _c) = exec();

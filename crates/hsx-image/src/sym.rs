@@ -64,6 +64,11 @@ pub struct SymFile {
     /// written back as `lines` only when non-empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<LineEntry>,
+    /// C type table written by `hsx cc -g`: entry `i` is type id `i`, referred to by the
+    /// `type_id` of variables and locals (format in docs/c-toolchain.md; opaque here).
+    /// Written back only when non-empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<Value>,
 }
 
 impl Default for SymFile {
@@ -76,6 +81,7 @@ impl Default for SymFile {
             instructions: Vec::new(),
             memory_regions: Vec::new(),
             lines: Vec::new(),
+            types: Vec::new(),
         }
     }
 }
@@ -138,6 +144,9 @@ pub struct Variable {
     /// Type description, if any (opaque).
     #[serde(default, rename = "type")]
     pub ty: Option<Value>,
+    /// Index into [`SymFile::types`], when the `.sym` has a type table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<u32>,
 }
 
 /// A local variable of a function.
@@ -164,6 +173,12 @@ pub struct Local {
     /// Where the variable lives over which code range.
     #[serde(default, deserialize_with = "null_as_default")]
     pub locations: Vec<LocalLocation>,
+    /// A short C spelling of its type (`int`, `struct pt`), when known.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<Value>,
+    /// Index into [`SymFile::types`], when the `.sym` has a type table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<u32>,
 }
 
 /// One location range of a local: valid for `start <= pc < end`.

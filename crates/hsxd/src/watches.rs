@@ -215,7 +215,10 @@ impl Watches {
         json!({"pid": pid, "count": out.len(), "watches": out})
     }
 
-    /// `watch add`: the new record.
+    /// `watch add`: the new record. `stop` makes a memory watch pause its task on a
+    /// change (a data breakpoint).
+    // The request's fields one by one, as the parser hands them over.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn add(
         &mut self,
         exec: &mut Executive,
@@ -224,6 +227,7 @@ impl Watches {
         expr: &str,
         kind: Option<&str>,
         length: Option<u32>,
+        stop: bool,
     ) -> OpResult<Value> {
         if !exec.has_task(pid) {
             return Err(OpError::UnknownPid(pid));
@@ -242,6 +246,13 @@ impl Watches {
             kind = WatchKind::Local;
         }
         if kind == WatchKind::Local {
+            if stop {
+                // Local watches are checked per step call, not per instruction, so they
+                // cannot stop at the write; a debugger watches the local's address.
+                return Err(OpError::failed(
+                    "stop is supported for memory watches only; watch the local's address",
+                ));
+            }
             let w = eval_local(exec, symbols.table(pid), pid, expr, length)?;
             let id = self.next_id();
             let rec = WatchRec {
@@ -291,6 +302,9 @@ impl Watches {
         };
         let length = length.unwrap_or(4);
         let info = exec.watch_add(pid, address & 0xFFFF, length)?;
+        if stop {
+            exec.watch_set_stop(pid, info.id, true)?;
+        }
         let id = self.next_id();
         let rec = WatchRec {
             pid,
@@ -301,7 +315,10 @@ impl Watches {
             symbol,
             target: Target::Memory { exec_id: info.id },
         };
-        let out = rec.to_json(id, &info.value, Some(info.address));
+        let mut out = rec.to_json(id, &info.value, Some(info.address));
+        if stop {
+            out["stop"] = json!(true);
+        }
         self.recs.insert(id, rec);
         Ok(out)
     }

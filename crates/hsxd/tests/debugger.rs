@@ -495,3 +495,57 @@ async fn symbols_follow_load_override_reload_and_sym_load() {
     );
     s.stop().await;
 }
+
+/// `watch add` with `stop: true` (a debugger's data breakpoint): the write pauses the task
+/// with `debug_break` reason `watch` after the `watch_update`; a plain watch never stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_watch_pauses_the_task_on_a_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hxe = build(dir.path());
+    let s = TestServer::start_exec().await;
+    let mut c = s.client().await;
+    let _sid = subscribe(&s, &mut c).await;
+    let r = c.rpc(json!({"cmd": "load", "path": hxe})).await;
+    let pid = ok(&r)["image"]["pid"].as_u64().expect("pid");
+    let r = c
+        .rpc(json!({"cmd": "watch", "op": "add", "pid": pid, "expr": "counter", "stop": true}))
+        .await;
+    let w = ok(&r)["watch"].clone();
+    assert_eq!(w["stop"], true, "{w}");
+    assert_eq!(
+        err(&c
+            .rpc(
+                json!({"cmd": "watch", "op": "add", "pid": pid, "expr": "local:sum", "stop": true})
+            )
+            .await),
+        "stop is supported for memory watches only; watch the local's address"
+    );
+    let r = c
+        .rpc(json!({"cmd": "step", "pid": pid, "steps": 1000}))
+        .await;
+    let res = &ok(&r)["result"];
+    assert_eq!(res["debug_event"]["reason"], "watch", "{r}");
+    assert_eq!(res["debug_event"]["phase"], "post", "{r}");
+    let kinds: Vec<&str> = res["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(kinds, ["watch_update", "debug_break"], "{r}");
+    let ev = wait_event(&mut c, "debug_break").await;
+    assert_eq!(
+        (ev["pid"].as_u64(), &ev["data"]["reason"]),
+        (Some(pid), &json!("watch"))
+    );
+    let r = c.rpc(json!({"cmd": "ps"})).await;
+    let task = ok(&r)["tasks"]["tasks"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["pid"] == pid).cloned())
+        .expect("task");
+    assert_eq!(task["state"], "paused");
+    let r = c
+        .rpc(json!({"cmd": "peek", "pid": pid, "addr": w["address"], "length": 4}))
+        .await;
+    assert_eq!(ok(&r)["data"], "03000000");
+}

@@ -8,5 +8,6 @@ pub mod run;
 // Client side of `hsx` (talks to hsxd).
 pub mod client_cmds;
 pub mod completions;
+pub mod dap;
 pub mod remote;
 pub mod render;

@@ -358,6 +358,7 @@ impl Output {
                 let what = match b.reason {
                     BreakReason::Brk { code } => format!("BRK {code}"),
                     BreakReason::Breakpoint => "breakpoint".to_string(),
+                    BreakReason::Watch { id } => format!("watch {id}"),
                 };
                 eprintln!(
                     "hsx: task {pid} stopped at {what} (pc 0x{:04X}); `hsx run` has no debugger, \

@@ -369,6 +369,7 @@ impl<C: TaskCode> Executive<C> {
                 address,
                 length,
                 value: value.clone(),
+                stop: false,
             });
             r.debug.refresh();
             Ok(WatchInfo {
@@ -414,6 +415,34 @@ impl<C: TaskCode> Executive<C> {
         #[cfg(not(feature = "full"))]
         {
             let _ = (slot, id);
+            Err(ExecError::Unsupported("watches"))
+        }
+    }
+
+    /// Sets whether a change of watch `id` stops its task (phase `post`, reason
+    /// [`BreakReason::Watch`](crate::event::BreakReason::Watch)) besides emitting
+    /// `watch_update`: what a debugger's data breakpoint needs.
+    ///
+    /// # Errors
+    /// [`ExecError::UnknownPid`], [`ExecError::UnknownWatch`], or
+    /// [`ExecError::Unsupported`] without the `full` feature.
+    pub fn watch_set_stop(&mut self, pid: u32, id: u32, stop: bool) -> Result<(), ExecError> {
+        let slot = self.slot_of(pid)?;
+        #[cfg(feature = "full")]
+        {
+            let r = self.rec_mut(slot).ok_or(ExecError::UnknownPid(pid))?;
+            let w = r
+                .debug
+                .watches
+                .iter_mut()
+                .find(|w| w.id == id)
+                .ok_or(ExecError::UnknownWatch { pid, id })?;
+            w.stop = stop;
+            Ok(())
+        }
+        #[cfg(not(feature = "full"))]
+        {
+            let _ = (slot, id, stop);
             Err(ExecError::Unsupported("watches"))
         }
     }

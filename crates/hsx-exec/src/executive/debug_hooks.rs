@@ -65,14 +65,34 @@ impl<C: TaskCode> Executive<C> {
         self.emit(Some(b.pid), EventKind::DebugBreak(b));
     }
 
-    /// Record a traced instruction: trace ring, `trace_step` event, watches.
-    pub(super) fn after_traced_step(&mut self, slot: usize) {
+    /// Record a traced instruction: trace ring, `trace_step` event, watches. Returns the
+    /// stop a changed stopping watch asks for; the caller applies it with
+    /// [`Executive::watch_stop`] once the instruction's own effects (an SVC) are done.
+    /// `pc` is where the instruction just executed started.
+    pub(super) fn after_traced_step(&mut self, slot: usize, pc: u32) -> Option<DebugBreak> {
         #[cfg(feature = "development")]
         self.record_trace(slot);
         #[cfg(feature = "full")]
-        self.check_watches(slot);
-        #[cfg(not(feature = "development"))]
-        let _ = slot;
+        return self.check_watches(slot, pc);
+        #[cfg(not(feature = "full"))]
+        {
+            let _ = (slot, pc);
+            None
+        }
+    }
+
+    /// Stops the task for a watch break from [`Executive::after_traced_step`], unless
+    /// the instruction already took it out of the run (it blocked, ended or faulted).
+    pub(super) fn watch_stop(&mut self, slot: usize, b: DebugBreak) -> Option<DebugBreak> {
+        if self.current != Some(slot) {
+            return None;
+        }
+        let runnable = self.rec(slot).is_some_and(|r| r.state.is_runnable());
+        if !runnable {
+            return None;
+        }
+        self.debug_stop(slot, b);
+        Some(b)
     }
 
     #[cfg(feature = "development")]
@@ -145,18 +165,15 @@ impl<C: TaskCode> Executive<C> {
     }
 
     #[cfg(feature = "full")]
-    fn check_watches(&mut self, slot: usize) {
+    fn check_watches(&mut self, slot: usize, insn_pc: u32) -> Option<DebugBreak> {
         use crate::event::WatchUpdate;
-        let Some(r) = self.tasks.get_mut(slot).and_then(Option::as_mut) else {
-            return;
-        };
+        let r = self.tasks.get_mut(slot).and_then(Option::as_mut)?;
         if r.debug.watches.is_empty() {
-            return;
+            return None;
         }
-        let Some(t) = self.vm.task(slot) else {
-            return;
-        };
+        let t = self.vm.task(slot)?;
         let pid = r.pid;
+        let mut stop = None;
         let mut updates = alloc::vec::Vec::new();
         let mut buf = [0u8; crate::debug::WATCH_MAX_LEN as usize];
         for w in &mut r.debug.watches {
@@ -168,6 +185,15 @@ impl<C: TaskCode> Executive<C> {
             let now = cur.get(..n).unwrap_or_default();
             if now != w.value.as_slice() {
                 let old = core::mem::replace(&mut w.value, now.to_vec());
+                if w.stop && stop.is_none() {
+                    stop = Some(DebugBreak {
+                        pid,
+                        pc: insn_pc,
+                        next_pc: t.pc(),
+                        phase: BreakPhase::Post,
+                        reason: BreakReason::Watch { id: w.id },
+                    });
+                }
                 updates.push(WatchUpdate {
                     watch_id: w.id,
                     address: w.address,
@@ -180,5 +206,6 @@ impl<C: TaskCode> Executive<C> {
         for u in updates {
             self.emit(Some(pid), EventKind::WatchUpdate(u));
         }
+        stop
     }
 }

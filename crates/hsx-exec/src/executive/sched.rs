@@ -381,17 +381,29 @@ impl<C: TaskCode> Executive<C> {
             let Some(t) = self.vm.task_mut(slot) else {
                 return (done, SliceEnd::Continue);
             };
+            let pc_before = t.pc();
             let (n, res) = t.run(1);
             done += n;
             if let Some(r) = self.rec_mut(slot) {
                 r.counters.step += n;
                 r.debug.skip_bp_at = None;
             }
-            if n > 0 {
-                self.after_traced_step(slot);
-            }
+            let watch_break = if n > 0 {
+                self.after_traced_step(slot, pc_before)
+            } else {
+                None
+            };
             if !res.is_ok() {
-                return (done, self.handle_result(slot, res));
+                let end = self.handle_result(slot, res);
+                if matches!(end, SliceEnd::Continue)
+                    && let Some(b) = watch_break.and_then(|b| self.watch_stop(slot, b))
+                {
+                    return (done, SliceEnd::Break(b));
+                }
+                return (done, end);
+            }
+            if let Some(b) = watch_break.and_then(|b| self.watch_stop(slot, b)) {
+                return (done, SliceEnd::Break(b));
             }
             if self.current != Some(slot) {
                 break;

@@ -75,6 +75,8 @@ pub enum WatchOp {
         kind: Option<String>,
         /// Bytes; `None` = default (4).
         length: Option<u32>,
+        /// `stop`: a change pauses the task (a data breakpoint), not only reported.
+        stop: bool,
     },
     /// `remove`/`del`/`delete`.
     Remove {
@@ -200,6 +202,7 @@ pub(crate) fn parse_watch(op: Option<String>, obj: &Obj) -> Result<(u32, WatchOp
                 expr: expr.to_string(),
                 kind,
                 length,
+                stop: args::truthy(obj.get("stop")),
             }
         }
         "remove" | "del" | "delete" => {
@@ -340,10 +343,20 @@ pub(crate) fn watch(ctx: &Ctx<'_>, pid: u32, op: WatchOp) -> Result<Outcome, Pro
         let dbg = &mut *guard;
         match &op {
             WatchOp::List => Ok(dbg.watches.list(&exec, &dbg.symbols, pid)),
-            WatchOp::Add { expr, kind, length } => {
-                dbg.watches
-                    .add(&mut exec, &dbg.symbols, pid, expr, kind.as_deref(), *length)
-            }
+            WatchOp::Add {
+                expr,
+                kind,
+                length,
+                stop,
+            } => dbg.watches.add(
+                &mut exec,
+                &dbg.symbols,
+                pid,
+                expr,
+                kind.as_deref(),
+                *length,
+                *stop,
+            ),
             WatchOp::Remove { id } => dbg.watches.remove(&mut exec, pid, id),
         }
     };

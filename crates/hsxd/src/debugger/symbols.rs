@@ -481,6 +481,7 @@ mod tests {
             size: 4,
             scope: Some("global".into()),
             ty: None,
+            type_id: None,
         }];
         f.symbols
             .labels
