@@ -115,7 +115,7 @@ expect '' hsx val get 0x0101 --pid 4; step
 expect 'reset' hsx cmd ls; step
 
 # --- Stop the daemon.
-expect '"status": *"ok"' hsx raw '{"cmd":"shutdown"}'; step
+expect 'shutting down' hsx shutdown; step
 for _ in $(seq 50); do kill -0 "$HSXD_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$HSXD_PID" 2>/dev/null && fail "hsxd still running after shutdown"
 HSXD_PID=

@@ -42,6 +42,7 @@ fn every_client_command_is_listed() {
         "val",
         "cmd",
         "events",
+        "shutdown",
         "shell",
         "tui",
         "completions",

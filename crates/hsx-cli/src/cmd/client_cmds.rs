@@ -206,6 +206,11 @@ impl Ctx {
                 );
                 self.print(&msg)
             }
+            R::Shutdown(_) => {
+                self.call(&request("shutdown", json!({})))?;
+                let msg = format!("hsxd at {} is shutting down\n", self.addr);
+                self.print(&msg)
+            }
             R::Ps(_) => {
                 let reply = self.call(&request("ps", json!({})))?;
                 let text = render::ps(&reply, self.color);

@@ -136,6 +136,8 @@ pub enum RemoteCommand {
     Events(EventsArgs),
     /// Send one raw JSON request and print the reply.
     Raw(RawArgs),
+    /// Stop hsxd (it flushes persisted values first).
+    Shutdown(NoArgs),
 }
 
 impl RemoteCommand {
@@ -143,7 +145,7 @@ impl RemoteCommand {
     pub fn common(&self) -> &Common {
         use RemoteCommand as R;
         match self {
-            R::Ping(a) | R::Ps(a) => &a.common,
+            R::Ping(a) | R::Ps(a) | R::Shutdown(a) => &a.common,
             R::Info(a) => &a.common,
             R::Load(a) => &a.common,
             R::Kill(a) | R::Pause(a) | R::Resume(a) | R::Regs(a) => &a.common,

@@ -62,6 +62,8 @@ enum ShellCommand {
         /// New address, HOST:PORT.
         addr: Option<String>,
     },
+    /// Clear the screen (also Ctrl-L).
+    Clear,
     /// Leave the shell (also Ctrl-D).
     #[command(visible_alias = "quit")]
     Exit,
@@ -194,6 +196,8 @@ fn run_line(ctx: &mut Ctx, line: &str) -> LineOutcome {
     };
     match parsed.cmd {
         ShellCommand::Exit => return LineOutcome::Exit,
+        // ANSI: erase the screen and home the cursor (what Ctrl-L does in rustyline).
+        ShellCommand::Clear => out("\x1b[2J\x1b[H"),
         ShellCommand::Help { topic } if topic.is_empty() => out(&help_overview()),
         ShellCommand::Help { topic } => match help_topic(&topic) {
             Some(h) => out(&h),
@@ -323,6 +327,8 @@ mod tests {
             Ok(ShellCommand::Remote(RemoteCommand::Bp(_)))
         ));
         assert!(ShellLine::try_parse_from(["quit"]).is_ok());
+        assert!(ShellLine::try_parse_from(["clear"]).is_ok());
+        assert!(help_overview().contains("clear"));
         assert!(ShellLine::try_parse_from(["bogus"]).is_err());
         assert!(ShellLine::try_parse_from(["peek", "x y"]).is_err());
     }

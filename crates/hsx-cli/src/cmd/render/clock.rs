@@ -13,10 +13,14 @@ pub fn clock(c: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "clock: {} (mode {}), rate {} Hz, step size {}, on break: {}",
+        "clock: {} (mode {}), rate {}, step size {}, on break: {}",
         dash(text(c, "state")),
         dash(text(c, "mode")),
-        dash(text(c, "rate_hz")),
+        match c.get("rate_hz").and_then(Value::as_f64) {
+            Some(hz) if hz > 0.0 => format!("{hz} Hz"),
+            Some(_) => "unthrottled".to_string(),
+            None => "-".to_string(),
+        },
         dash(text(c, "step_size")),
         match text(c, "on_break").as_deref() {
             Some("all") => "stop all tasks",

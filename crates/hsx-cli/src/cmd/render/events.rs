@@ -19,8 +19,7 @@ pub fn dmesg(reply: &Value) -> String {
         let ts = l
             .get("ts")
             .and_then(Value::as_f64)
-            .map(|t| format!("{t:.3}"))
-            .unwrap_or_else(|| "-".into());
+            .map_or_else(|| "-".into(), wall_clock);
         let _ = writeln!(
             out,
             "[{:>5} {}] {:<5} {}",
@@ -31,6 +30,19 @@ pub fn dmesg(reply: &Value) -> String {
         );
     }
     out
+}
+
+/// Epoch seconds as UTC wall-clock time to the millisecond (`2026-12-03T14:40:31.449Z`);
+/// a value that is no time at all is shown as the number it is.
+fn wall_clock(epoch_s: f64) -> String {
+    std::time::Duration::try_from_secs_f64(epoch_s)
+        .ok()
+        .and_then(|d| std::time::UNIX_EPOCH.checked_add(d))
+        .filter(|t| *t < std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_799))
+        .map_or_else(
+            || format!("{epoch_s:.3}"),
+            |t| humantime::format_rfc3339_millis(t).to_string(),
+        )
 }
 
 /// One event as a line (protocol.md §4.3/§4.5).
@@ -94,6 +106,19 @@ pub fn event(ev: &Value, color: bool) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn dmesg_shows_wall_clock_times() {
+        let r = json!({"logs": [{"seq": 3, "ts": 1_796_300_431.449_5, "level": "info",
+                                 "message": "task loaded"}]});
+        assert_eq!(
+            dmesg(&r),
+            "[    3 2026-12-03T12:20:31.449Z] info  task loaded\n"
+        );
+        assert_eq!(wall_clock(-1.0), "-1.000");
+        assert_eq!(wall_clock(f64::NAN), "NaN");
+        assert_eq!(wall_clock(1e300), format!("{:.3}", 1e300));
+    }
 
     #[test]
     fn events_render_on_one_line() {
