@@ -52,7 +52,10 @@ pub fn draw(f: &mut Frame<'_>, s: &AppState) {
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
     let [tasks, mbox] =
         Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
-    let [regs, dis] = Layout::vertical([Constraint::Length(7), Constraint::Min(3)]).areas(right);
+    // Registers wrap into fewer columns (and more rows) rather than lose some.
+    let reg_rows = 16u16.div_ceil(reg_columns(right.width.saturating_sub(2)) as u16);
+    let [regs, dis] =
+        Layout::vertical([Constraint::Length(reg_rows + 3), Constraint::Min(3)]).areas(right);
     draw_tasks(f, tasks, s);
     draw_mailboxes(f, mbox, s);
     draw_registers(f, regs, s);
@@ -97,7 +100,46 @@ fn draw_title(f: &mut Frame<'_>, area: Rect, s: &AppState) {
     f.render_widget(Paragraph::new(line), area);
 }
 
+/// The task table's columns: header, width (APP is the minimum of a flexible column), and
+/// the order in which they give way when the panel is narrow (numbers are dropped whole,
+/// never cut).
+const TASK_COLUMNS: [(&str, u16, u8); 6] = [
+    ("PID", 4, 0),
+    ("STATE", 11, 1),
+    ("APP", 6, 3),
+    ("PC", 6, 2),
+    ("STEPS", 9, 4),
+    ("EXIT", 6, 5),
+];
+
+/// Which of `cols` fit in `width` cells (one cell between columns), keeping the lowest
+/// ranks first; at least the first-ranked column is always kept.
+fn fitting_columns(cols: &[(&str, u16, u8)], width: u16) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    order.sort_by_key(|&i| cols[i].2);
+    let mut keep = vec![false; cols.len()];
+    let mut used = 0u16;
+    for (n, i) in order.into_iter().enumerate() {
+        let need = cols[i].1 + u16::from(n > 0);
+        if n > 0 && used + need > width {
+            break;
+        }
+        used += need;
+        keep[i] = true;
+    }
+    keep
+}
+
 fn draw_tasks(f: &mut Frame<'_>, area: Rect, s: &AppState) {
+    let keep = fitting_columns(&TASK_COLUMNS, area.width.saturating_sub(2));
+    let pick = |cells: Vec<Cell<'static>>| -> Row<'static> {
+        Row::new(
+            cells
+                .into_iter()
+                .zip(&keep)
+                .filter_map(|(c, k)| k.then_some(c)),
+        )
+    };
     let rows: Vec<Row> = s
         .tasks
         .iter()
@@ -107,7 +149,7 @@ fn draw_tasks(f: &mut Frame<'_>, area: Rect, s: &AppState) {
             } else {
                 " "
             };
-            Row::new(vec![
+            pick(vec![
                 Cell::from(format!("{mark}{:>3}", t.pid)),
                 Cell::from(t.state.clone()).style(Style::new().fg(state_color(&t.state))),
                 Cell::from(t.app.clone()),
@@ -120,24 +162,26 @@ fn draw_tasks(f: &mut Frame<'_>, area: Rect, s: &AppState) {
             ])
         })
         .collect();
-    let widths = [
-        Constraint::Length(4),
-        Constraint::Length(11),
-        Constraint::Min(6),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(6),
-    ];
+    let widths: Vec<Constraint> = TASK_COLUMNS
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|((head, w, _), _)| {
+            if *head == "APP" {
+                Constraint::Min(*w)
+            } else {
+                Constraint::Length(*w)
+            }
+        })
+        .collect();
+    let header = pick(TASK_COLUMNS.iter().map(|c| Cell::from(c.0)).collect());
     let title = if s.tasks.is_empty() {
         " Tasks (none) ".to_string()
     } else {
         format!(" Tasks ({}) ", s.tasks.len())
     };
     let table = Table::new(rows, widths)
-        .header(
-            Row::new(["PID", "STATE", "APP", "PC", "STEPS", "EXIT"])
-                .style(Style::new().add_modifier(Modifier::BOLD)),
-        )
+        .header(header.style(Style::new().add_modifier(Modifier::BOLD)))
         .block(Block::bordered().title(title))
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
     let mut ts = TableState::default();
@@ -146,6 +190,12 @@ fn draw_tasks(f: &mut Frame<'_>, area: Rect, s: &AppState) {
             .and_then(|p| s.tasks.iter().position(|t| t.pid == p)),
     );
     f.render_stateful_widget(table, area, &mut ts);
+}
+
+/// Register columns that fit in `width` cells: each is `R12 0000002A` (12 cells) with two
+/// cells between, at most 4.
+fn reg_columns(width: u16) -> usize {
+    usize::from((width + 2) / 14).clamp(1, 4)
 }
 
 fn draw_registers(f: &mut Frame<'_>, area: Rect, s: &AppState) {
@@ -162,10 +212,14 @@ fn draw_registers(f: &mut Frame<'_>, area: Rect, s: &AppState) {
         return;
     };
     let mut lines = Vec::new();
-    for row in 0..4 {
+    let cols = reg_columns(area.width.saturating_sub(2));
+    for row in 0..16usize.div_ceil(cols) {
         let mut spans = Vec::new();
-        for col in 0..4 {
-            let i = row * 4 + col;
+        for col in 0..cols {
+            let i = row * cols + col;
+            if i >= 16 {
+                break;
+            }
             if col > 0 {
                 spans.push(Span::raw("  "));
             }
@@ -444,6 +498,30 @@ mod tests {
         };
         let text = lines(&render(&s, 120, 40)).join("\n");
         assert!(text.contains("disconnected, retrying"), "{text}");
+    }
+
+    #[test]
+    fn at_80_by_24_columns_drop_whole_and_numbers_stay_whole() {
+        let mut s = sample();
+        s.apply_ps(&json!({"tasks":{"current_pid":1,"tasks":[
+            {"pid":1,"state":"paused","app_name":"main","pc":164,"accounted_steps":123456,"breakpoints":[]}
+        ]}}));
+        let text = lines(&render(&s, 80, 24)).join("\n");
+        assert!(text.contains("0x00A4"), "{text}");
+        assert!(text.contains(" PC"), "{text}");
+        // All sixteen registers are shown, in three columns.
+        for r in ["R3 ", "R7 ", "R11", "R15"] {
+            assert!(text.contains(r), "{r} missing: {text}");
+        }
+        // Wide enough, everything is there.
+        let text = lines(&render(&s, 160, 40)).join("\n");
+        assert!(text.contains("123456") && text.contains("EXIT"), "{text}");
+        // The fitting itself: the narrowest keeps PID, then STATE, then PC.
+        assert_eq!(
+            fitting_columns(&TASK_COLUMNS, 23),
+            vec![true, true, false, true, false, false]
+        );
+        assert!(fitting_columns(&TASK_COLUMNS, 1)[0]);
     }
 
     #[test]
