@@ -33,6 +33,7 @@ impl<C: TaskCode> Executive<C> {
     /// or on a task's behalf), then complete any receives it unblocked and collect its
     /// events. Completions and events are never lost this way.
     pub fn mailbox_op<R>(&mut self, f: impl FnOnce(&mut MailboxManager) -> R) -> R {
+        self.touch();
         self.refresh_clock();
         let r = f(&mut self.mailboxes);
         self.process_completions();
@@ -71,6 +72,7 @@ impl<C: TaskCode> Executive<C> {
         flags: u16,
         channel: u16,
     ) -> Result<SendReport, MailboxError> {
+        self.touch();
         self.refresh_clock();
         let r = self
             .mailboxes
@@ -88,6 +90,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`], [`ExecError::Mailbox`].
     pub fn send_stdin(&mut self, pid: u32, data: &[u8]) -> Result<SendReport, ExecError> {
+        self.touch();
         self.slot_of(pid)?;
         let target = format!("svc:stdio.in@{pid}");
         Ok(self.mailbox_send(HOST_PID, &target, data, 0, 0)?)
@@ -105,6 +108,7 @@ impl<C: TaskCode> Executive<C> {
         limit: usize,
         max_len: u32,
     ) -> Result<Vec<ListenMessage>, ExecError> {
+        self.touch();
         let pids: Vec<u32> = match pid {
             Some(p) => {
                 self.slot_of(p)?;
@@ -157,6 +161,7 @@ impl<C: TaskCode> Executive<C> {
         &mut self,
         f: impl FnOnce(&mut Registry, &mut MailboxManager, u64) -> R,
     ) -> R {
+        self.touch();
         let now = self.refresh_clock();
         let r = f(&mut self.registry, &mut self.mailboxes, now);
         self.process_completions();
@@ -188,6 +193,7 @@ impl<C: TaskCode> Executive<C> {
         pid: Option<u32>,
         value: f64,
     ) -> Result<SetResult, ValError> {
+        self.touch();
         let now = self.refresh_clock();
         let r =
             self.registry
@@ -221,6 +227,7 @@ impl<C: TaskCode> Executive<C> {
         pid: Option<u32>,
         async_call: bool,
     ) -> Result<Option<u32>, CmdError> {
+        self.touch();
         self.refresh_clock();
         if async_call {
             let f = ListFilter {
@@ -266,6 +273,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`], [`ExecError::Unsupported`] in `minimal`.
     pub fn bp_add(&mut self, pid: u32, addr: u32) -> Result<Vec<u32>, ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         #[cfg(feature = "development")]
         {
@@ -286,6 +294,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`], [`ExecError::Unsupported`] in `minimal`.
     pub fn bp_remove(&mut self, pid: u32, addr: u32) -> Result<Vec<u32>, ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         #[cfg(feature = "development")]
         {
@@ -306,6 +315,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`], [`ExecError::Unsupported`] in `minimal`.
     pub fn bp_clear(&mut self, pid: u32) -> Result<(), ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         #[cfg(feature = "development")]
         {
@@ -353,6 +363,7 @@ impl<C: TaskCode> Executive<C> {
         address: u32,
         length: u32,
     ) -> Result<WatchInfo, ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         if length == 0 || length > WATCH_MAX_LEN {
             return Err(ExecError::InvalidWatchLength(length));
@@ -392,6 +403,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`], [`ExecError::UnknownWatch`], [`ExecError::Unsupported`].
     pub fn watch_remove(&mut self, pid: u32, id: u32) -> Result<WatchInfo, ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         #[cfg(feature = "full")]
         {
@@ -427,6 +439,7 @@ impl<C: TaskCode> Executive<C> {
     /// [`ExecError::UnknownPid`], [`ExecError::UnknownWatch`], or
     /// [`ExecError::Unsupported`] without the `full` feature.
     pub fn watch_set_stop(&mut self, pid: u32, id: u32, stop: bool) -> Result<(), ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         #[cfg(feature = "full")]
         {
@@ -485,6 +498,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`], [`ExecError::Unsupported`] in `minimal`.
     pub fn set_trace(&mut self, pid: u32, on: Option<bool>) -> Result<bool, ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         if !crate::debug::TRACE_SUPPORTED {
             let _ = (slot, on);
@@ -557,6 +571,7 @@ impl<C: TaskCode> Executive<C> {
         records: &[TraceRecord],
         replace: bool,
     ) -> Result<usize, ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         #[cfg(feature = "development")]
         {
@@ -590,6 +605,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`].
     pub fn clear_trace(&mut self, pid: u32) -> Result<(), ExecError> {
+        self.touch_debug();
         let slot = self.slot_of(pid)?;
         #[cfg(feature = "development")]
         if let Some(r) = self.rec_mut(slot) {

@@ -2,6 +2,8 @@
 //! kill, and releasing what an ended task holds.
 
 use super::{ExecError, Executive, TaskCode, TaskInfo};
+#[allow(unused_imports)]
+use crate::backend::FileSystem as _;
 use crate::event::StateDetails;
 use crate::task_state::{InvalidTransition, StateReason, TaskState};
 
@@ -13,6 +15,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`]; [`ExecError::InvalidTransition`] for ended tasks.
     pub fn pause(&mut self, pid: u32) -> Result<TaskInfo, ExecError> {
+        self.touch();
         let slot = self.slot_of(pid)?;
         self.refresh_clock();
         let details = self.details_pc(slot);
@@ -35,6 +38,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`]; [`ExecError::InvalidTransition`] for ended tasks.
     pub fn resume(&mut self, pid: u32) -> Result<TaskInfo, ExecError> {
+        self.touch();
         let slot = self.slot_of(pid)?;
         self.refresh_clock();
         let st = self.rec(slot).map_or(TaskState::Terminated, |r| r.state);
@@ -87,6 +91,7 @@ impl<C: TaskCode> Executive<C> {
         quantum: Option<u32>,
         priority: Option<u32>,
     ) -> Result<TaskInfo, ExecError> {
+        self.touch();
         let slot = self.slot_of(pid)?;
         if let Some(r) = self.rec_mut(slot) {
             if let Some(q) = quantum {
@@ -106,6 +111,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`].
     pub fn kill(&mut self, pid: u32) -> Result<TaskInfo, ExecError> {
+        self.touch();
         let slot = self.slot_of(pid)?;
         self.refresh_clock();
         let details = self.details_pc(slot);
@@ -136,7 +142,7 @@ impl<C: TaskCode> Executive<C> {
         let already = self.rec(slot).is_none_or(|r| r.resources_released);
         if !already {
             self.mailboxes.release_pid(pid);
-            self.fs.release_pid(pid);
+            self.host_fs().release_pid(pid);
             self.stdio_desc.retain(|_, (p, _)| *p != pid);
             if let Some(r) = self.rec_mut(slot) {
                 r.resources_released = true;

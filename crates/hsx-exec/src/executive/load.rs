@@ -33,6 +33,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::Image`] for an invalid image, else as [`Executive::load_image`].
     pub fn load(&mut self, bytes: &[u8], opts: LoadOptions) -> Result<LoadReport, ExecError> {
+        self.touch();
         let image = Image::parse(bytes)?;
         self.load_image(&image, opts)
     }
@@ -48,6 +49,7 @@ impl<C: TaskCode> Executive<C> {
         bytes: &'static [u8],
         opts: LoadOptions,
     ) -> Result<LoadReport, ExecError> {
+        self.touch();
         let mut image = Image::parse(bytes)?;
         let start = image.header_len();
         let code = bytes
@@ -79,6 +81,7 @@ impl<C: TaskCode> Executive<C> {
         image: &Image,
         opts: LoadOptions,
     ) -> Result<LoadReport, ExecError> {
+        self.touch();
         self.load_with(image, C::from_image(&image.code), has_brk(image), opts)
     }
 

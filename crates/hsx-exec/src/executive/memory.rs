@@ -24,6 +24,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`].
     pub fn reg_set(&mut self, pid: u32, reg: Reg, value: u32) -> Result<(), ExecError> {
+        self.touch();
         let slot = self.slot_of(pid)?;
         let t = self.vm_task_mut(slot).ok_or(ExecError::UnknownPid(pid))?;
         t.reg_set(reg, value);
@@ -64,6 +65,7 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`].
     pub fn write_mem(&mut self, pid: u32, addr: u32, data: &[u8]) -> Result<usize, ExecError> {
+        self.touch();
         let slot = self.slot_of(pid)?;
         let t = self.vm_task_mut(slot).ok_or(ExecError::UnknownPid(pid))?;
         Ok(t.write_mem(addr, data))

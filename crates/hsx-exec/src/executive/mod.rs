@@ -41,8 +41,14 @@ mod control;
 mod debug_hooks;
 mod load;
 mod memory;
+#[cfg(feature = "record")]
+pub mod record;
+#[cfg(feature = "record")]
+mod replay;
 mod sched;
 mod svc;
+#[cfg(feature = "record")]
+mod taped;
 mod taskmem;
 mod types;
 mod window;
@@ -77,7 +83,7 @@ const REG_BASE: u32 = 0x1000;
 const REG_BANK: u32 = 64;
 
 /// Executive-side record of a task.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct TaskRec {
     pub pid: u32,
     pub state: TaskState,
@@ -170,6 +176,9 @@ pub struct Executive<C: TaskCode = DesktopCode> {
     #[cfg_attr(not(feature = "full"), allow(dead_code))]
     next_watch_id: u32,
     total_executed: u64,
+    /// The record/replay history, while recording.
+    #[cfg(feature = "record")]
+    rec: Option<Box<record::Recording<C>>>,
 }
 
 impl<C: TaskCode> core::fmt::Debug for Executive<C> {
@@ -240,6 +249,8 @@ impl<C: TaskCode> Executive<C> {
             window_cooldown: 0,
             next_watch_id: 1,
             total_executed: 0,
+            #[cfg(feature = "record")]
+            rec: None,
         }
     }
 
@@ -257,7 +268,11 @@ impl<C: TaskCode> Executive<C> {
 
     /// Read the clock now (and make it the executive's notion of "now").
     pub fn refresh_clock(&mut self) -> u64 {
-        let t = self.clock.now_ms().max(self.now_ms);
+        #[cfg(feature = "record")]
+        let read = self.frozen_clock().unwrap_or_else(|| self.clock.now_ms());
+        #[cfg(not(feature = "record"))]
+        let read = self.clock.now_ms();
+        let t = read.max(self.now_ms);
         self.now_ms = t;
         self.mailboxes.set_now(t);
         t
@@ -698,4 +713,44 @@ fn value_event_pid(ev: &crate::values::ValEvent) -> u32 {
         | V::CmdRegistered { pid, .. } => *pid,
         V::CmdInvoked { owner_pid, .. } | V::CmdCompleted { owner_pid, .. } => *owner_pid,
     }
+}
+
+impl<C: TaskCode> Executive<C> {
+    /// The file system as SVCs reach it (taped while recording or replaying).
+    #[cfg(feature = "record")]
+    pub(crate) fn host_fs(&mut self) -> taped::TapedFs<'_> {
+        taped::TapedFs {
+            fs: &mut *self.fs,
+            tape: self.rec.as_deref_mut().map(|r| (&mut r.tape, &mut r.mode)),
+        }
+    }
+    /// The file system as SVCs reach it.
+    #[cfg(not(feature = "record"))]
+    #[inline(always)]
+    pub(crate) fn host_fs(&mut self) -> &mut dyn FileSystem {
+        &mut *self.fs
+    }
+    /// The HAL as SVCs reach it (silent while replaying, CAN status taped).
+    #[cfg(feature = "record")]
+    pub(crate) fn host_hal(&mut self) -> taped::TapedHal<'_> {
+        taped::TapedHal {
+            hal: &mut *self.hal,
+            tape: self.rec.as_deref_mut().map(|r| (&mut r.tape, &mut r.mode)),
+        }
+    }
+    /// The HAL as SVCs reach it.
+    #[cfg(not(feature = "record"))]
+    #[inline(always)]
+    pub(crate) fn host_hal(&mut self) -> &mut dyn Hal {
+        &mut *self.hal
+    }
+
+    /// Without the `record` feature there is no history to keep consistent.
+    #[cfg(not(feature = "record"))]
+    #[inline(always)]
+    pub(crate) fn touch(&mut self) {}
+    /// Without the `record` feature there is no history to keep consistent.
+    #[cfg(not(feature = "record"))]
+    #[inline(always)]
+    pub(crate) fn touch_debug(&mut self) {}
 }

@@ -33,13 +33,35 @@ impl<C: TaskCode> Executive<C> {
     /// Long calls are fast because tasks run ahead between their SVCs (see `try_window`);
     /// [`super::ExecConfig::run_ahead`] turns that off.
     pub fn step(&mut self, budget: u64) -> StepSummary {
+        #[cfg(feature = "record")]
+        if self.rec.is_some() {
+            return self.recorded_step(budget);
+        }
+        self.run_step(budget)
+    }
+
+    /// [`Executive::step`] without recording.
+    pub(super) fn run_step(&mut self, budget: u64) -> StepSummary {
+        #[cfg(feature = "record")]
+        let rec_on = self.rec.is_some();
+        #[cfg(not(feature = "record"))]
+        let rec_on = false;
         self.begin_pass();
         let mut executed = 0u64;
         let mut last_pid = None;
         let mut stop = StopReason::Budget;
-        let mut next_poll = CLOCK_POLL_INSTRUCTIONS;
+        // While recording, time stands still within a call (the recorder makes short calls).
+        let mut next_poll = if rec_on {
+            u64::MAX
+        } else {
+            CLOCK_POLL_INSTRUCTIONS
+        };
         let mut debug_break = None;
         while executed < budget {
+            #[cfg(feature = "record")]
+            if rec_on && self.rec_halt(executed) {
+                break;
+            }
             let Some(slot) = self.pick() else {
                 stop = self.idle_reason();
                 break;
@@ -60,10 +82,19 @@ impl<C: TaskCode> Executive<C> {
             } else {
                 self.window_cooldown -= 1;
             }
-            let want = self.slice_left.min(budget - executed);
+            #[allow(unused_mut)]
+            let mut want = self.slice_left.min(budget - executed);
+            #[cfg(feature = "record")]
+            if rec_on {
+                want = self.rec_clamp(slot, want, executed);
+            }
             let (done, end) = self.exec_slice(slot, want);
             executed += done;
             self.slice_left = self.slice_left.saturating_sub(done);
+            #[cfg(feature = "record")]
+            if rec_on {
+                self.rec_after_slice(slot);
+            }
             last_pid = Some(self.pid_of(slot));
             if let SliceEnd::Break(b) = end {
                 debug_break.get_or_insert(b);
@@ -112,6 +143,21 @@ impl<C: TaskCode> Executive<C> {
     /// # Errors
     /// [`ExecError::UnknownPid`].
     pub fn step_pid(&mut self, pid: u32, n: u64) -> Result<StepSummary, ExecError> {
+        #[cfg(feature = "record")]
+        if self.rec.is_some() {
+            self.slot_of(pid)?;
+            if self.in_past() {
+                return self.replay_step_pid(pid, n);
+            }
+            return Ok(self.recorded_op(super::record::OpKind::StepPid { pid, n }));
+        }
+        self.run_step_pid(pid, n)
+    }
+
+    /// [`Executive::step_pid`] without recording.
+    pub(super) fn run_step_pid(&mut self, pid: u32, n: u64) -> Result<StepSummary, ExecError> {
+        #[cfg(feature = "record")]
+        let rec_on = self.rec.is_some();
         let slot = self.slot_of(pid)?;
         self.begin_pass();
         let state = self.rec(slot).map_or(TaskState::Terminated, |r| r.state);
@@ -139,13 +185,26 @@ impl<C: TaskCode> Executive<C> {
                 stop = StopReason::NotRunnable;
                 break;
             }
+            #[cfg(feature = "record")]
+            if rec_on && self.rec_halt(executed) {
+                break;
+            }
             let left = n - executed;
             let last_one = snapshot && left == 1;
-            let want = if snapshot && left > 1 { left - 1 } else { left };
+            #[allow(unused_mut)]
+            let mut want = if snapshot && left > 1 { left - 1 } else { left };
+            #[cfg(feature = "record")]
+            if rec_on {
+                want = self.rec_clamp(slot, want, executed);
+            }
             if last_one && let Some(t) = self.vm.task_mut(slot) {
                 t.set_trace(true);
             }
             let (done, end) = self.exec_slice(slot, want);
+            #[cfg(feature = "record")]
+            if rec_on {
+                self.rec_after_slice(slot);
+            }
             if last_one {
                 if let Some(t) = self.vm.task_mut(slot) {
                     t.set_trace(false);

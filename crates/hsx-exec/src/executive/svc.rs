@@ -13,7 +13,8 @@ use hsx_vm::{MEM_SIZE, Reg};
 
 use super::memory::read_clipped;
 use super::{Executive, TaskCode, VmTask, WaitInfo};
-use crate::backend::sanitize_path;
+#[allow(unused_imports)]
+use crate::backend::{FileSystem as _, Hal as _, sanitize_path};
 use crate::event::EventKind;
 use crate::mailbox::{MailboxError, RecvOutcome, RecvRequest, StdioStream, func as mfn, recv_info};
 use crate::status::{HSX_ERR_ENOSYS, cmd as cst, fs as fst, mbx as mst, val as vst};
@@ -164,7 +165,7 @@ impl<C: TaskCode> Executive<C> {
         let pid = self.pid_of(slot);
         let len = self.r16(slot, 2);
         let data = self.guest_bytes(slot, self.r(slot, 1), len);
-        self.hal.uart_write(pid, &data);
+        self.host_hal().uart_write(pid, &data);
         if !data.is_empty() {
             self.emit(Some(pid), EventKind::Stdout(data));
         }
@@ -176,7 +177,7 @@ impl<C: TaskCode> Executive<C> {
         let id = (self.r(slot, 1) & 0x7FF) as u16;
         let len = self.r(slot, 3) & 0xFF;
         let data = self.guest_bytes(slot, self.r(slot, 2), len);
-        let status = self.hal.can_tx(pid, id, &data);
+        let status = self.host_hal().can_tx(pid, id, &data);
         self.emit(Some(pid), EventKind::CanTx { id, data });
         self.set_r(slot, 0, status as u32);
     }
@@ -192,7 +193,7 @@ impl<C: TaskCode> Executive<C> {
                 match sanitize_path(&raw) {
                     None => fst::EINVAL,
                     Some(p) => self
-                        .fs
+                        .host_fs()
                         .open(pid, &p, flags)
                         .map_or(fst::ERROR, |fd| i32::try_from(fd).unwrap_or(fst::ERROR)),
                 }
@@ -206,7 +207,7 @@ impl<C: TaskCode> Executive<C> {
                     0
                 } else {
                     let mut buf = alloc::vec![0u8; len.min(MEM_SIZE - ptr as usize)];
-                    match self.fs.read(pid, fd, &mut buf) {
+                    match self.host_fs().read(pid, fd, &mut buf) {
                         Ok(n) => {
                             let n = n.min(buf.len());
                             let w = self.write_guest(slot, ptr, buf.get(..n).unwrap_or_default());
@@ -227,7 +228,9 @@ impl<C: TaskCode> Executive<C> {
                 if fd < fst::FIRST_FD {
                     fst::ERROR
                 } else {
-                    self.fs.close(pid, fd).map_or(fst::ERROR, |()| fst::OK)
+                    self.host_fs()
+                        .close(pid, fd)
+                        .map_or(fst::ERROR, |()| fst::OK)
                 }
             }
             0x0A => {
@@ -242,7 +245,7 @@ impl<C: TaskCode> Executive<C> {
                 };
                 match path {
                     None => fst::EINVAL,
-                    Some(p) => match self.fs.listdir(pid, &p) {
+                    Some(p) => match self.host_fs().listdir(pid, &p) {
                         Ok(list) => {
                             let n = list.len().min(max);
                             let w = self.write_guest(slot, out, list.get(..n).unwrap_or_default());
@@ -258,9 +261,9 @@ impl<C: TaskCode> Executive<C> {
                     None => fst::EINVAL,
                     Some(p) => {
                         let r = if func == 0x0B {
-                            self.fs.delete(pid, &p)
+                            self.host_fs().delete(pid, &p)
                         } else {
-                            self.fs.mkdir(pid, &p)
+                            self.host_fs().mkdir(pid, &p)
                         };
                         r.map_or(fst::ERROR, |()| fst::OK)
                     }
@@ -270,9 +273,10 @@ impl<C: TaskCode> Executive<C> {
                 let old = self.guest_str(slot, self.r(slot, 1));
                 let new = self.guest_str(slot, self.r(slot, 2));
                 match (sanitize_path(&old), sanitize_path(&new)) {
-                    (Some(o), Some(n)) => {
-                        self.fs.rename(pid, &o, &n).map_or(fst::ERROR, |()| fst::OK)
-                    }
+                    (Some(o), Some(n)) => self
+                        .host_fs()
+                        .rename(pid, &o, &n)
+                        .map_or(fst::ERROR, |()| fst::OK),
                     _ => fst::EINVAL,
                 }
             }
@@ -301,7 +305,7 @@ impl<C: TaskCode> Executive<C> {
             // which knows no such descriptor.
             return 0;
         }
-        self.fs
+        self.host_fs()
             .write(pid, fd, data)
             .map_or(0, |n| i32::try_from(n).unwrap_or(0))
     }
@@ -316,7 +320,7 @@ impl<C: TaskCode> Executive<C> {
             return;
         }
         if stream != StdioStream::In {
-            self.hal
+            self.host_hal()
                 .stdio_write(owner, stream == StdioStream::Err, data);
         }
         let kind = match stream {

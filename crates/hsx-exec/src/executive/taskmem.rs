@@ -25,7 +25,7 @@ pub type TaskMem = SegMem<Box<[u8]>>;
 /// How a task's code is held. Implemented for [`DesktopCode`] (pre-decoded words) and
 /// [`FlashCode`] (the image's big-endian bytes, in place when loaded with
 /// [`crate::Executive::load_static`]).
-pub trait TaskCode: Code + Sized {
+pub trait TaskCode: Code + Clone + Sized {
     /// Code copied out of a parsed image.
     fn from_image(code: &[u8]) -> Self;
     /// Code that stays where it is (`'static` image bytes, e.g. in flash). The default

@@ -92,6 +92,10 @@ pub enum ExecError {
     /// The image failed validation (text = the reference loader's message).
     #[error(transparent)]
     Image(#[from] hsx_image::LoadError),
+    /// A record/replay request failed.
+    #[cfg(feature = "record")]
+    #[error(transparent)]
+    Record(#[from] super::record::RecordError),
     /// Single-instance app already loaded (`app_exists:<base>`).
     #[error("app_exists:{0}")]
     AppExists(String),

@@ -31,6 +31,8 @@ mod params;
 mod persistence;
 mod registry;
 mod report;
+#[cfg(feature = "record")]
+mod snapshot;
 mod store;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::abi::GROUP_ALL;
 use super::params::{Caller, CommandHandler};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct ValueEntry {
     pub(super) group: u8,
     pub(super) id: u8,
@@ -48,7 +48,32 @@ pub(super) struct CommandEntry {
     pub(super) has_name_desc: bool,
 }
 
-#[derive(Debug, Default)]
+impl CommandEntry {
+    /// A copy for a snapshot: a host handler cannot be copied, so the copy has none and
+    /// gets the live one back when the snapshot is restored (`Registry::adopt_host_parts`).
+    #[cfg(feature = "record")]
+    pub(super) fn snapshot_copy(&self) -> Self {
+        Self {
+            group: self.group,
+            id: self.id,
+            flags: self.flags,
+            auth: self.auth,
+            owner: self.owner,
+            seq: self.seq,
+            desc_head: self.desc_head,
+            handler: match &self.handler {
+                CommandHandler::None | CommandHandler::Host(_) => CommandHandler::None,
+                CommandHandler::Guest(a) => CommandHandler::Guest(*a),
+            },
+            group_name: self.group_name.clone(),
+            name: self.name.clone(),
+            help: self.help.clone(),
+            has_name_desc: self.has_name_desc,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 pub(super) struct StringPool {
     pub(super) offsets: VecMap<String, u32>,
     pub(super) used: usize,
