@@ -80,7 +80,7 @@ test('C program: breakpoints, stepping, variables, evaluate, setVariable, data b
   await dc.start();
   try {
     const init = await dc.initializeRequest();
-    assert.strictEqual(init.body.supportsStepBack, false);
+    assert.strictEqual(init.body.supportsStepBack, true);
     assert.strictEqual(init.body.supportsDataBreakpoints, true);
     const initialized = dc.waitForEvent('initialized');
     await dc.launchRequest({ program: src });
@@ -232,6 +232,53 @@ test('MVASM program with .sym: line and function breakpoints, registers, stepOut
     await dc.continueRequest({ threadId: stop.threadId });
     assert.strictEqual((await exited).body.exitCode, 5050);
     await outputUntil(dc, (t) => t.includes('sum(1..100) = 5050'));
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('reverse execution: stepBack by line and instruction, reverseContinue to earlier breakpoint hits', { timeout: 60000 }, async () => {
+  const dir = work();
+  const src = path.join(ROOT, 'examples', 'loop.mvasm');
+  const hxe = path.join(dir, 'loop.hxe');
+  run(['asm', src, '-o', hxe, '--sym', path.join(dir, 'loop.sym')]);
+  const dc = newClient();
+  await dc.start();
+  try {
+    const init = await dc.initializeRequest();
+    assert.strictEqual(init.body.supportsStepBack, true);
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ program: hxe, cwd: ROOT });
+    await initialized;
+    await dc.setBreakpointsRequest({ source: { path: src }, breakpoints: [{ line: 25 }] });
+    const stop = await stopAfter(dc, () => dc.configurationDoneRequest(), 'breakpoint');
+    const tid = stop.threadId;
+    const reg = async (name) => {
+      const frames = await top(dc, tid);
+      return { line: frames[0].line, value: (await scope(dc, frames[0].id, 'Registers')).find((r) => r.name === name).value };
+    };
+    assert.deepStrictEqual(await reg('R1'), { line: 25, value: '0x000013ba' }); // 5050
+    // One source line back: the JZ that left the loop (i == 100).
+    await stopAfter(dc, () => dc.stepBackRequest({ threadId: tid }), 'step');
+    assert.deepStrictEqual(await reg('R2'), { line: 21, value: '0x00000064' });
+    // One instruction back: the CMP.
+    await stopAfter(dc, () => dc.stepBackRequest({ threadId: tid, granularity: 'instruction' }), 'step');
+    assert.strictEqual((await reg('R2')).line, 20);
+    // A breakpoint inside the loop: reverse continue finds its last hits, newest first.
+    await dc.setBreakpointsRequest({ source: { path: src }, breakpoints: [{ line: 22 }] });
+    await stopAfter(dc, () => dc.reverseContinueRequest({ threadId: tid }), 'breakpoint');
+    assert.deepStrictEqual(await reg('R2'), { line: 22, value: '0x00000063' }); // i = 99
+    await stopAfter(dc, () => dc.reverseContinueRequest({ threadId: tid }), 'breakpoint');
+    assert.deepStrictEqual(await reg('R2'), { line: 22, value: '0x00000062' }); // i = 98
+    // Forward again from the past: the breakpoint at 22 next stops at i = 99, live.
+    await stopAfter(dc, () => dc.continueRequest({ threadId: tid }), 'breakpoint');
+    assert.deepStrictEqual(await reg('R2'), { line: 22, value: '0x00000063' });
+    await dc.setBreakpointsRequest({ source: { path: src }, breakpoints: [] });
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: tid });
+    assert.strictEqual((await exited).body.exitCode, 5050);
+    await outputUntil(dc, (t) => t.includes('sum(1..100) = 5050'));
+    assert.strictEqual(dc.outputText.split('sum(1..100)').length, 2, 'printed once');
   } finally {
     await dc.stop();
   }

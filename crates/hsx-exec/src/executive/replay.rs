@@ -207,6 +207,7 @@ impl<C: TaskCode> Executive<C> {
             found?;
             if let Some((count, stop)) = p.last_hit {
                 let mut report = self.travel(Goal::Count { pid, count }, None)?;
+                self.arm_step_over(slot);
                 report.replayed += replayed;
                 report.stop = Some(stop);
                 return Ok(report);

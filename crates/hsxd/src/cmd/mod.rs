@@ -18,6 +18,7 @@ mod fields;
 pub mod ipc;
 pub mod lifecycle;
 pub mod regs;
+pub mod reverse;
 pub mod run;
 pub mod session;
 pub mod symbols;
@@ -34,6 +35,7 @@ pub use events::SubscribeArgs;
 pub use ipc::{FanoutArgs, FanoutScope, ListenArgs, SendArgs};
 pub use lifecycle::{LoadArgs, ReloadArgs};
 pub use regs::{PeekArgs, PokeArgs, RegGetArgs, RegId, RegSetArgs};
+pub use reverse::RecordOp;
 pub use run::{ClockOp, SchedOp, StepArgs};
 pub use symbols::{SymOp, SymbolKind, SymbolsArgs};
 pub use trace::TraceOp;
@@ -41,7 +43,7 @@ pub use values::{CallArgs, RegistryFilter, ValArgs};
 
 /// Commands multiplexed by `op`, which therefore also accept `<name>.<op>`.
 pub const OP_COMMANDS: &[&str] = &[
-    "bp", "clock", "stack", "symbols", "sym", "memory", "watch", "trace",
+    "bp", "clock", "stack", "symbols", "sym", "memory", "watch", "trace", "record",
 ];
 
 /// Every request, normalised.
@@ -202,6 +204,25 @@ pub enum Command {
     },
     /// `events.unsubscribe`.
     EventsUnsubscribe,
+    /// `record`, `record.*`.
+    Record(RecordOp),
+    /// `step_back`.
+    StepBack {
+        /// Task.
+        pid: u32,
+        /// Instructions of the task to go back.
+        steps: u64,
+    },
+    /// `reverse_continue`.
+    ReverseContinue {
+        /// Task.
+        pid: u32,
+    },
+    /// `travel`.
+    Travel {
+        /// Global instruction count.
+        to: u64,
+    },
 }
 
 /// Session commands run before the session check (they do their own).
@@ -324,6 +345,14 @@ impl Command {
                 seq: events::parse_ack(obj)?,
             }),
             "events.unsubscribe" => Ok(Command::EventsUnsubscribe),
+            "record" => reverse::parse_record(op, obj).map(Command::Record),
+            "step_back" => {
+                reverse::parse_step_back(obj).map(|(pid, steps)| Command::StepBack { pid, steps })
+            }
+            "reverse_continue" => {
+                reverse::parse_reverse_continue(obj).map(|pid| Command::ReverseContinue { pid })
+            }
+            "travel" => reverse::parse_travel(obj).map(|to| Command::Travel { to }),
             _ => Err(ProtoError::UnknownCmd(name.to_string())),
         }
     }
@@ -342,6 +371,9 @@ impl Command {
                     ..
                 }
                 | Command::Trace(TraceOp::Import { .. })
+                | Command::StepBack { .. }
+                | Command::ReverseContinue { .. }
+                | Command::Travel { .. }
         )
     }
 
@@ -401,6 +433,10 @@ impl Command {
             Command::EventsSubscribe(a) => events::subscribe(ctx, a),
             Command::EventsAck { seq } => events::ack(ctx, seq),
             Command::EventsUnsubscribe => events::unsubscribe(ctx),
+            Command::Record(op) => reverse::record(ctx, op),
+            Command::StepBack { pid, steps } => reverse::step_back(ctx, pid, steps),
+            Command::ReverseContinue { pid } => reverse::reverse_continue(ctx, pid),
+            Command::Travel { to } => reverse::travel(ctx, to),
         }
     }
 }

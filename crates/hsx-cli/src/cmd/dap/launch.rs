@@ -108,6 +108,8 @@ impl Session {
         self.start_events(&addr)?;
         let pid = self.load_paused(&path)?;
         self.launched.push(pid);
+        // Our own daemon: record from the load on, so stepBack/reverseContinue work.
+        self.call("record", json!({"op": "start"}))?;
         if let Some(argv) = args.get("args").and_then(Value::as_array) {
             self.pass_args(pid, argv);
         }
@@ -169,6 +171,9 @@ impl Session {
             self.syms.set_cwd(PathBuf::from(c));
         }
         self.start_events(&addr)?;
+        if args.get("record").and_then(Value::as_bool).unwrap_or(false) {
+            self.call("record", json!({"op": "start"}))?;
+        }
         self.refresh_threads()?;
         if let Some(p) = self.pid_filter
             && !self.threads.contains_key(&p)

@@ -24,6 +24,7 @@ pub mod framing;
 mod launch;
 mod memory;
 mod refs;
+mod reverse;
 mod session;
 mod stack;
 mod step_state;

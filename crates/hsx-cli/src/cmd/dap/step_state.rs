@@ -1,9 +1,9 @@
 //! What run control keeps between requests: a step-out in progress per task, and whether
 //! reverse execution is offered.
 
-/// Whether reverse execution is advertised. It becomes true once hsxd records runs and
-/// serves `step_back` / `reverse_continue` (record/replay in hsx-exec).
-pub(super) const SUPPORTS_STEP_BACK: bool = false;
+/// Whether reverse execution is advertised (hsxd `record`, `step_back`,
+/// `reverse_continue`; a launch records from the load on).
+pub(super) const SUPPORTS_STEP_BACK: bool = true;
 /// A step that finishes when the task reaches `temp_addr` at depth ≤ `target_depth`.
 #[derive(Debug, Clone)]
 pub(super) struct PendingStep {

@@ -12,7 +12,7 @@
 use serde_json::{Value, json};
 
 use super::session::{DapError, DapResult, Session};
-use super::step_state::{PendingStep, SUPPORTS_STEP_BACK};
+use super::step_state::PendingStep;
 
 /// Most source steps one `next` takes before it reports where it is.
 const MAX_LINE_STEPS: u32 = 64;
@@ -25,7 +25,7 @@ struct StepOutcome {
 }
 
 impl Session {
-    fn granularity_instruction(args: &Value) -> bool {
+    pub(super) fn granularity_instruction(args: &Value) -> bool {
         args.get("granularity").and_then(Value::as_str) == Some("instruction")
     }
 
@@ -53,7 +53,7 @@ impl Session {
         self.later("stopped", body);
     }
 
-    fn line_at(&self, pid: u32, pc: u32) -> Option<(String, u32)> {
+    pub(super) fn line_at(&self, pid: u32, pc: u32) -> Option<(String, u32)> {
         let t = self.syms.table(pid)?;
         let l = t.line_for_pc(pc)?;
         Some((l.file?.to_string(), l.line))
@@ -239,7 +239,7 @@ impl Session {
     }
 
     /// Whether `pc` is on the line that declares its function (the prologue's line).
-    fn on_declaration_line(&self, pid: u32, pc: u32) -> bool {
+    pub(super) fn on_declaration_line(&self, pid: u32, pc: u32) -> bool {
         let Some(t) = self.syms.table(pid) else {
             return false;
         };
@@ -359,38 +359,6 @@ impl Session {
         self.clear_temp(pid);
         let depth = self.depth(pid)?;
         self.begin_step_out(pid, depth.saturating_sub(1), None)?;
-        Ok(json!({}))
-    }
-
-    /// `stepBack {threadId}` → hsxd `step_back` (record/replay; not served yet).
-    pub(super) fn step_back(&mut self, args: &Value) -> DapResult<Value> {
-        self.reverse("step_back", args)
-    }
-
-    /// `reverseContinue {threadId}` → hsxd `reverse_continue` (not served yet).
-    pub(super) fn reverse_continue(&mut self, args: &Value) -> DapResult<Value> {
-        self.reverse("reverse_continue", args)
-    }
-
-    fn reverse(&mut self, cmd: &str, args: &Value) -> DapResult<Value> {
-        if !SUPPORTS_STEP_BACK {
-            return Err(
-                "reverse execution is not available yet (supportsStepBack is false)".into(),
-            );
-        }
-        let pid = self.thread_arg(args)?;
-        let r = self.call(
-            cmd,
-            json!({"pid": pid, "source_only": !Self::granularity_instruction(args)}),
-        )?;
-        let pc = r.pointer("/result/pc").and_then(Value::as_u64).unwrap_or(0) as u32;
-        match r
-            .pointer("/result/debug_event/reason")
-            .and_then(Value::as_str)
-        {
-            Some(reason) => self.report_break(pid, pc, reason),
-            None => self.report_stop(pid, "step", None, Vec::new()),
-        }
         Ok(json!({}))
     }
 }
