@@ -30,6 +30,8 @@ enum Command {
     Disasm(cmd::disasm::DisasmArgs),
     /// Run .hxe images (or .mvasm sources) as tasks in an embedded executive.
     Run(cmd::run::RunArgs),
+    /// Replay a recording made with `hsx run --record` (exactly, or up to --to STEP).
+    Replay(cmd::replay::ReplayArgs),
     #[command(flatten)]
     Remote(cmd::remote::RemoteCommand),
     /// Interactive shell against hsxd (history, completion, `help`).
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Cc(a) => cmd::cc::run(a),
         Command::Disasm(a) => cmd::disasm::run(a),
         Command::Run(a) => cmd::run::run(a),
+        Command::Replay(a) => cmd::replay::run(a),
         Command::Remote(r) => Ok(cmd::client_cmds::run(&r)),
         Command::Shell(a) => Ok(shell::run(&a)),
         Command::Tui(a) => tui::run(&a),

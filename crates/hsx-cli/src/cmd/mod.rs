@@ -3,6 +3,8 @@
 pub mod asm;
 pub mod cc;
 pub mod disasm;
+pub mod record_file;
+pub mod replay;
 pub mod run;
 
 // Client side of `hsx` (talks to hsxd).

@@ -68,6 +68,9 @@ pub struct RunArgs {
     /// else the header's bss size).
     #[arg(long, value_name = "BYTES")]
     heap_size: Option<u32>,
+    /// Record the run into this file (`.hxr`), to replay it exactly with `hsx replay`.
+    #[arg(long, value_name = "FILE.hxr")]
+    record: Option<PathBuf>,
 }
 
 fn parse_mem(s: &str) -> Result<MemLayout, String> {
@@ -92,7 +95,7 @@ impl Clock for RunClock {
 
 /// Per-task output collected for the report.
 #[derive(Default)]
-struct Captured {
+pub(super) struct Captured {
     stdout: Vec<u8>,
     stderr: Vec<u8>,
 }
@@ -130,8 +133,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let mut exec = Executive::new(config, backends);
 
     let mut pids = Vec::new();
+    let mut images = Vec::new();
     for path in &args.inputs {
         let bytes = image_bytes(path)?;
+        if args.record.is_some() {
+            images.push((path.display().to_string(), bytes.clone()));
+        }
         let report = exec
             .load(
                 &bytes,
@@ -145,6 +152,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         pids.push(report.pid);
     }
 
+    let mut recorder = args.record.clone().map(|file| {
+        let options = super::record_file::RecordedOptions {
+            dev_libm: args.dev_libm,
+            mem: args.mem.as_str().into(),
+            stack_size: args.stack_size,
+            heap_size: args.heap_size,
+        };
+        super::record_file::Recorder::start(file, &mut exec, images, options)
+    });
     let several = pids.len() > 1;
     let mut captured: std::collections::BTreeMap<u32, Captured> =
         pids.iter().map(|p| (*p, Captured::default())).collect();
@@ -175,6 +191,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         };
         let summary = exec.run_until(budget);
         total += summary.executed;
+        if let Some(r) = &mut recorder {
+            r.after_batch(&mut exec);
+        }
         for ev in exec.drain_events() {
             out.event(&ev, &mut captured)?;
         }
@@ -209,6 +228,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let wall_s = started.elapsed().as_secs_f64();
     for ev in exec.drain_events() {
         out.event(&ev, &mut captured)?;
+    }
+    if let Some(r) = recorder {
+        r.finish(&mut exec)?;
     }
     let tasks = exec.tasks();
 
@@ -298,7 +320,7 @@ fn live_list(tasks: &[TaskInfo]) -> String {
     }
 }
 
-fn task_json(t: &TaskInfo, cap: Option<&Captured>) -> Value {
+pub(super) fn task_json(t: &TaskInfo, cap: Option<&Captured>) -> Value {
     let text = |b: Option<&Vec<u8>>| b.map(|b| String::from_utf8_lossy(b).into_owned());
     json!({
         "pid": t.pid,
@@ -317,16 +339,16 @@ fn task_json(t: &TaskInfo, cap: Option<&Captured>) -> Value {
 }
 
 /// Streams task output to the terminal (or captures it for `--json`).
-struct Output {
-    json: bool,
-    several: bool,
-    names: std::collections::BTreeMap<u32, String>,
+pub(super) struct Output {
+    pub(super) json: bool,
+    pub(super) several: bool,
+    pub(super) names: std::collections::BTreeMap<u32, String>,
     /// Tasks whose last output ended mid-line (no prefix before their next chunk).
-    mid_line: std::collections::BTreeSet<u32>,
+    pub(super) mid_line: std::collections::BTreeSet<u32>,
 }
 
 impl Output {
-    fn event(
+    pub(super) fn event(
         &mut self,
         ev: &Event,
         captured: &mut std::collections::BTreeMap<u32, Captured>,

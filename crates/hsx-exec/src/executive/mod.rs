@@ -44,6 +44,8 @@ mod memory;
 #[cfg(feature = "record")]
 pub mod record;
 #[cfg(feature = "record")]
+mod record_log;
+#[cfg(feature = "record")]
 mod replay;
 mod sched;
 mod svc;

@@ -120,20 +120,33 @@ pub enum TravelStop {
     Watch(u32),
 }
 
+pub use super::taped::TapeEntry;
+
 /// A logged executive call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OpKind {
+pub enum OpKind {
     /// `step(budget)`.
-    Step { budget: u64 },
+    Step {
+        /// Instructions asked for.
+        budget: u64,
+    },
     /// `step_pid(pid, n)`.
-    StepPid { pid: u32, n: u64 },
+    StepPid {
+        /// Task.
+        pid: u32,
+        /// Instructions asked for.
+        n: u64,
+    },
 }
 
 /// One logged call: when it started, with which clock reading, what it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Op {
+pub struct Op {
+    /// Instruction count (all tasks) when it started.
     pub time: u64,
+    /// The clock reading it ran with.
     pub clock: u64,
+    /// What it ran.
     pub kind: OpKind,
     /// Instructions it executed (its end is `time + executed`).
     pub executed: u64,
@@ -142,6 +155,21 @@ pub(crate) struct Op {
     /// The run went live again after this many instructions of the call (the rest of it
     /// was discarded with the future it led to).
     pub halt: Option<u64>,
+}
+
+/// A whole recording from its start, to be replayed in another process (`.hxr` files):
+/// the executive it is replayed on must be in the state the recording started from (the
+/// same images loaded the same way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLog {
+    /// Instruction count when recording started.
+    pub start: u64,
+    /// Instruction count at its end.
+    pub end: u64,
+    /// Every step call, in order.
+    pub ops: Vec<Op>,
+    /// Every host answer, in order.
+    pub tape: Vec<TapeEntry>,
 }
 
 /// A point in the history: inside op `op` (global index) after `offset` of its
@@ -231,6 +259,11 @@ pub(crate) struct Recording<C: TaskCode> {
     pub snap_bytes: usize,
     /// The last snapshot's time (for the periodic interval).
     pub last_snap_time: u64,
+    /// The history still reaches back to the start of the recording with nothing but
+    /// logged calls in it (it can be exported as a [`RecordLog`]).
+    pub complete: bool,
+    /// Re-runs emit their events (`hsx replay` shows the output again).
+    pub keep_events: bool,
 }
 
 impl<C: TaskCode> Recording<C> {
@@ -250,6 +283,8 @@ impl<C: TaskCode> Recording<C> {
             probe: None,
             snap_bytes: 0,
             last_snap_time: 0,
+            complete: true,
+            keep_events: false,
         }
     }
 
@@ -271,6 +306,7 @@ impl<C: TaskCode> Recording<C> {
             if let Some(old) = self.snaps.pop_front() {
                 self.snap_bytes -= old.bytes;
             }
+            self.complete = false;
             if let Some(first) = self.snaps.front() {
                 while self.ops_base < first.op && self.ops.pop_front().is_some() {
                     self.ops_base += 1;
@@ -461,6 +497,7 @@ impl<C: TaskCode> Executive<C> {
             if let Some(at) = r.past {
                 r.truncate(at);
             }
+            r.complete &= r.ops.is_empty() && r.ops_base == 0;
             r.dirty = true;
         }
     }
@@ -474,6 +511,7 @@ impl<C: TaskCode> Executive<C> {
             && r.past.is_none()
             && r.frozen_clock.is_none()
         {
+            r.complete &= r.ops.is_empty() && r.ops_base == 0;
             r.dirty = true;
         }
     }

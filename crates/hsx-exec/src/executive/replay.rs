@@ -29,7 +29,7 @@ struct DebugConfig {
 
 /// What a re-run is after.
 #[derive(Clone, Copy)]
-enum Goal {
+pub(super) enum Goal {
     /// Stop at this global instruction count.
     Time(u64),
     /// Stop when task `pid` has retired `count` instructions (or at `limit`).
@@ -267,7 +267,7 @@ impl<C: TaskCode> Executive<C> {
     }
 
     /// Travel to `goal`: pick the snapshot, re-run, settle the position.
-    fn travel(
+    pub(super) fn travel(
         &mut self,
         goal: Goal,
         probe: Option<&mut Probe>,
@@ -338,13 +338,17 @@ impl<C: TaskCode> Executive<C> {
     ) -> Result<(), RecordError> {
         let config = self.debug_config();
         let run_ahead = self.cfg.run_ahead;
-        let live_events = core::mem::replace(&mut self.events, EventQueue::new(0));
+        let keep_events = self.rec.as_ref().is_some_and(|r| r.keep_events);
+        let live_events =
+            (!keep_events).then(|| core::mem::replace(&mut self.events, EventQueue::new(0)));
         let live_persist = self.registry.swap_persist(Some(Box::new(DropStore)));
         let mut rec = self.rec.take().ok_or(RecordError::NotRecording)?;
         let (result, pos) = {
             let snap = rec.snaps.get(idx).ok_or(RecordError::HistoryStart(0))?;
             self.restore(&snap.state);
-            self.events.set_enabled(false);
+            if !keep_events {
+                self.events.set_enabled(false);
+            }
             let start_op = snap.op;
             let start_tape = snap.tape;
             rec.mode = TapeMode::Replay(start_tape);
@@ -437,9 +441,11 @@ impl<C: TaskCode> Executive<C> {
         };
         // Back to live settings.
         self.cfg.run_ahead = run_ahead;
-        self.events = live_events;
-        let _ = self.mailboxes.take_events();
-        let _ = self.registry.take_events();
+        if let Some(ev) = live_events {
+            self.events = ev;
+            let _ = self.mailboxes.take_events();
+            let _ = self.registry.take_events();
+        }
         self.registry.swap_persist(live_persist);
         if let Some(r) = self.rec.as_deref_mut() {
             r.mode = TapeMode::Record;
@@ -655,39 +661,11 @@ impl<C: TaskCode> Executive<C> {
         }
         self.next_watch_id = max_watch;
     }
-
-    /// A hash of everything the guests can observe (registers, memory, task states and
-    /// counters, mailboxes, values): equal hashes after a replay mean it reproduced the run.
-    #[must_use]
-    pub fn state_hash(&self) -> u64 {
-        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-        use core::fmt::Write as _;
-        let _ = write!(h, "{}", self.total_executed);
-        for (&pid, &slot) in self.pids.iter() {
-            if let (Some(r), Some(t)) = (self.rec(slot), self.vm_task(slot)) {
-                let _ = write!(
-                    h,
-                    "|{pid} {:?} {:?} {:?} {:?} {}",
-                    r.state, r.exit_status, r.fault, r.wait, r.counters.step
-                );
-                let _ = write!(h, "{:?} {} {}", t.regs(), t.pc(), t.psw());
-                h.bytes(&self.mem_vec(slot, 0, 0x1_0000));
-            }
-        }
-        let _ = write!(h, "{:?}", self.runq);
-        let _ = write!(h, "{:?}", self.mailboxes.snapshot());
-        let _ = write!(
-            h,
-            "{:?}",
-            self.val_list(&crate::values::ListFilter::default())
-        );
-        h.0
-    }
 }
 
 impl<C: TaskCode> Executive<C> {
     /// `len` bytes of a task's memory at `addr` (unmapped bytes read as 0).
-    fn mem_vec(&self, slot: usize, addr: u32, len: u32) -> Vec<u8> {
+    pub(super) fn mem_vec(&self, slot: usize, addr: u32, len: u32) -> Vec<u8> {
         let mut b = alloc::vec![0u8; len as usize];
         if let Some(t) = self.vm_task(slot) {
             t.read_mem(addr, &mut b);
@@ -716,25 +694,6 @@ impl TravelReport {
             at_end: false,
             stop: None,
         }
-    }
-}
-
-/// FNV-1a over everything written.
-struct Fnv(u64);
-
-impl Fnv {
-    fn bytes(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= u64::from(x);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-impl core::fmt::Write for Fnv {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.bytes(s.as_bytes());
-        Ok(())
     }
 }
 

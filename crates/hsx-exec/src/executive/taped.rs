@@ -11,7 +11,7 @@ use crate::backend::{FileSystem, FsError, Hal};
 
 /// One answer of the host to a guest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TapeEntry {
+pub enum TapeEntry {
     /// A number (`open`'s descriptor, `write`'s count, CAN status as `u32`).
     Num(Result<u32, FsError>),
     /// Bytes (`read`'s data, `listdir`'s list).
@@ -35,7 +35,7 @@ impl Tape {
         self.base + self.entries.len() as u64
     }
 
-    fn push(&mut self, e: TapeEntry) {
+    pub(crate) fn push(&mut self, e: TapeEntry) {
         if let TapeEntry::Bytes(Ok(b)) = &e {
             self.bytes += b.len();
         }
