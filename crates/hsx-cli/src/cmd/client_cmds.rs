@@ -17,7 +17,10 @@ use super::render;
 use crate::client::{Client, ClientError, EventFilter, EventStream, request};
 use crate::interrupt;
 
+mod reverse;
 mod values;
+
+pub use reverse::{BackArgs, RecordArgs};
 
 /// Why a client command failed.
 #[derive(Debug, Error)]
@@ -233,6 +236,8 @@ impl Ctx {
             }
             R::Kill(a) => self.task_op("kill", a.pid),
             R::Pause(a) => self.task_op("pause", a.pid),
+            R::Back(a) => self.back(a),
+            R::Record(a) => self.record(a),
             R::Resume(a) => self.task_op("resume", a.pid),
             R::Step(a) => {
                 let reply = self.call(&request(

@@ -30,7 +30,7 @@ pub fn parse_num(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{s}' is not a number (decimal or 0x hex)"))
 }
 
-fn parse_u32(s: &str) -> Result<u32, String> {
+pub(crate) fn parse_u32(s: &str) -> Result<u32, String> {
     let v = parse_num(s)?;
     u32::try_from(v).map_err(|_| format!("'{s}' does not fit in 32 bits"))
 }
@@ -136,6 +136,10 @@ pub enum RemoteCommand {
     Events(EventsArgs),
     /// Send one raw JSON request and print the reply.
     Raw(RawArgs),
+    /// Reverse execution: step a task back (or run back to its previous breakpoint).
+    Back(super::client_cmds::BackArgs),
+    /// Recording for reverse execution: start, stop, status.
+    Record(super::client_cmds::RecordArgs),
     /// Stop hsxd (it flushes persisted values first).
     Shutdown(NoArgs),
 }
@@ -169,6 +173,8 @@ impl RemoteCommand {
             R::Cmd(a) => &a.common,
             R::Events(a) => &a.common,
             R::Raw(a) => &a.common,
+            R::Back(a) => &a.common,
+            R::Record(a) => &a.common,
         }
     }
 }

@@ -79,22 +79,24 @@ pub struct RecordStatus {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
     /// No recording is running (`record start` first).
-    #[error("not_recording")]
+    #[error("not_recording: no recording is running (start one with `record start`)")]
     NotRecording,
     /// The point asked for is before the oldest snapshot (or before the task existed).
-    #[error("history_start:oldest={0}")]
+    #[error("history_start: the recording reaches back only to instruction {0}")]
     HistoryStart(u64),
     /// The point asked for is after the end of the history.
-    #[error("history_end:newest={0}")]
+    #[error("history_end: the recording ends at instruction {0}")]
     HistoryEnd(u64),
     /// No breakpoint or watch hit in the recorded history before now.
-    #[error("no_earlier_stop")]
+    #[error("no_earlier_stop: no breakpoint or watch of the task was hit earlier in the recording")]
     NoEarlierStop,
     /// The re-run would exceed [`RecordConfig::max_replay`].
-    #[error("replay_limit:{0}")]
+    #[error("replay_limit: getting there would re-run more than {0} instructions")]
     ReplayLimit(u64),
     /// A re-run did not reproduce the recording (a bug; the history is dropped).
-    #[error("replay_diverged:at={0}")]
+    #[error(
+        "replay_diverged: the re-run differed from the recording at instruction {0}; the history was dropped"
+    )]
     Diverged(u64),
 }
 
