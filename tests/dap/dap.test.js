@@ -264,6 +264,20 @@ test('reverse execution: stepBack by line and instruction, reverseContinue to ea
     // One instruction back: the CMP.
     await stopAfter(dc, () => dc.stepBackRequest({ threadId: tid, granularity: 'instruction' }), 'step');
     assert.strictEqual((await reg('R2')).line, 20);
+    // Forward and back again: every register equals what it was on the way forward.
+    const regsNow = async () => {
+      const frames = await top(dc, tid);
+      return { line: frames[0].line, regs: (await scope(dc, frames[0].id, 'Registers')).map((r) => `${r.name}=${r.value}`) };
+    };
+    const seen = [await regsNow()];
+    for (let i = 0; i < 3; i++) {
+      await stopAfter(dc, () => dc.nextRequest({ threadId: tid, granularity: 'instruction' }));
+      seen.push(await regsNow());
+    }
+    for (let i = 2; i >= 0; i--) {
+      await stopAfter(dc, () => dc.stepBackRequest({ threadId: tid, granularity: 'instruction' }), 'step');
+      assert.deepStrictEqual(await regsNow(), seen[i]);
+    }
     // A breakpoint inside the loop: reverse continue finds its last hits, newest first.
     await dc.setBreakpointsRequest({ source: { path: src }, breakpoints: [{ line: 22 }] });
     await stopAfter(dc, () => dc.reverseContinueRequest({ threadId: tid }), 'breakpoint');

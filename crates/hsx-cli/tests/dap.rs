@@ -80,7 +80,7 @@ fn stdio_initialize_then_unknown_request_then_an_oversized_header_ends_cleanly()
     let r = read_until(&mut out, |m| m["type"] == "response").expect("initialize response");
     assert_eq!(r["success"], true, "{r}");
     assert_eq!(r["request_seq"], 1);
-    assert_eq!(r["body"]["supportsStepBack"], false);
+    assert_eq!(r["body"]["supportsStepBack"], true);
     assert_eq!(r["body"]["supportsDataBreakpoints"], true);
     // Before launch there are no threads, and requests that need a task fail politely.
     let threads = json!({"seq": 2, "type": "request", "command": "threads"});

@@ -230,28 +230,32 @@ impl<C: TaskCode> Executive<C> {
         Ok(self.travel(Goal::Time(time), None)?)
     }
 
-    /// While in the past, `step_pid` moves forward through the recorded future.
+    /// While in the past, `step_pid` moves forward through the recorded future; what the
+    /// future does not hold runs live after its end.
     pub(super) fn replay_step_pid(&mut self, pid: u32, n: u64) -> Result<StepSummary, ExecError> {
         let slot = self.slot_of(pid)?;
         let before = self.rec(slot).map_or(0, |r| r.counters.step);
         let end = self.rec.as_ref().map_or(0, |r| r.end_time);
-        let report = match self.travel(
-            Goal::Count {
-                pid,
-                count: before.saturating_add(n),
-            },
-            None,
-        ) {
-            Ok(r) => r,
-            Err(RecordError::HistoryEnd(_)) => self.travel(Goal::Time(end), None)?,
-            Err(e) => return Err(e.into()),
+        let goal = Goal::Count {
+            pid,
+            count: before.saturating_add(n),
         };
-        let after = self.rec(slot).map_or(0, |r| r.counters.step);
-        let _ = report;
-        let executed = after - before;
+        match self.travel(goal, None) {
+            Ok(_) => {}
+            Err(RecordError::HistoryEnd(_)) => {
+                self.travel(Goal::Time(end), None)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let replayed = self.rec(slot).map_or(0, |r| r.counters.step) - before;
+        if replayed < n && !self.in_past() {
+            let mut s = self.step_pid(pid, n - replayed)?;
+            s.executed += replayed;
+            return Ok(s);
+        }
         let next_pid = self.next_pid();
         Ok(StepSummary {
-            executed,
+            executed: replayed,
             last_pid: Some(pid),
             next_pid,
             stop: StopReason::Budget,
@@ -373,11 +377,14 @@ impl<C: TaskCode> Executive<C> {
                 Goal::Time(t) => t,
                 Goal::Count { .. } => rec.end_time,
             };
+            // The end of the history is the state after its last call, empty calls at the
+            // same instruction count included.
+            let to_end = goal_time >= rec.end_time;
             rec.probe = probe.as_deref().cloned();
             self.rec = Some(rec);
             for (k, op) in ops.iter().enumerate() {
                 let op_index = start_op + k as u64;
-                if self.total_executed >= goal_time
+                if (self.total_executed >= goal_time && !to_end)
                     || self
                         .rec
                         .as_ref()
@@ -394,7 +401,9 @@ impl<C: TaskCode> Executive<C> {
                     result = Err(RecordError::ReplayLimit(max));
                     break;
                 }
-                let limit = (goal_time - op.time).min(op.halt.unwrap_or(u64::MAX));
+                let limit = goal_time
+                    .saturating_sub(op.time)
+                    .min(op.halt.unwrap_or(u64::MAX));
                 let whole = limit >= op.executed && op.halt.is_none();
                 let probing = self.rec.as_ref().is_some_and(|r| r.probe.is_some());
                 self.cfg.run_ahead = run_ahead && whole && !probing;
