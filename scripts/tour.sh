@@ -113,6 +113,13 @@ expect 'pid 4' hsx load examples/values.mvasm; step
 expect 'temperature' hsx val ls; step
 expect '' hsx val get 0x0101 --pid 4; step
 expect 'reset' hsx cmd ls; step
+for _ in $(seq 50); do
+    hsx ps | grep -Eq '^ +4 +returned' && break
+    sleep 0.1
+done
+expect '= 42\.0' hsx val get 0x0101 --pid 4; step
+expect '0x0101 -> 0' hsx cmd call 0x0101 --pid 4; step
+expect '= 0\.0' hsx val get 0x0101 --pid 4; step
 
 # --- Stop the daemon.
 expect 'shutting down' hsx shutdown; step

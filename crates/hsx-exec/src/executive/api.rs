@@ -241,6 +241,7 @@ impl<C: TaskCode> Executive<C> {
                 return Err(CmdError::NoAsync);
             }
         }
+        self.prepare_guest_call(oid, pid, Caller::HOST, None, async_call);
         let r = self.registry.call_command(oid, pid, Caller::HOST, None);
         self.process_completions();
         self.pump();

@@ -39,6 +39,7 @@ mod api;
 mod blocking;
 mod control;
 mod debug_hooks;
+mod handler;
 mod load;
 mod memory;
 #[cfg(feature = "record")]
@@ -178,6 +179,8 @@ pub struct Executive<C: TaskCode = DesktopCode> {
     #[cfg_attr(not(feature = "full"), allow(dead_code))]
     next_watch_id: u32,
     total_executed: u64,
+    /// A guest command handler is running (handlers do not nest).
+    in_handler: bool,
     /// The record/replay history, while recording.
     #[cfg(feature = "record")]
     rec: Option<Box<record::Recording<C>>>,
@@ -251,6 +254,7 @@ impl<C: TaskCode> Executive<C> {
             window_cooldown: 0,
             next_watch_id: 1,
             total_executed: 0,
+            in_handler: false,
             #[cfg(feature = "record")]
             rec: None,
         }

@@ -382,6 +382,7 @@ impl<C: TaskCode> Executive<C> {
             window_cooldown: _,
             next_watch_id,
             total_executed,
+            in_handler: _,
             rec: _,
         } = self;
         State {

@@ -575,6 +575,7 @@ impl<C: TaskCode> Executive<C> {
             cmd_fn::CALL => {
                 let oid = self.r16(slot, 1) as u16;
                 let token = self.token(slot, 2);
+                self.prepare_guest_call(oid, None, caller, token.as_deref(), false);
                 let r = self
                     .registry
                     .call_command(oid, None, caller, token.as_deref());
@@ -584,6 +585,7 @@ impl<C: TaskCode> Executive<C> {
                 let oid = self.r16(slot, 1) as u16;
                 let token = self.token(slot, 2);
                 let target = self.guest_str(slot, self.r(slot, 3));
+                self.prepare_guest_call(oid, None, caller, token.as_deref(), true);
                 let r = self.registry.call_command_async(
                     oid,
                     None,

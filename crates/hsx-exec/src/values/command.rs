@@ -206,6 +206,39 @@ impl Registry {
             .ok_or(CmdError::NotFound)
     }
 
+    /// The guest handler `(owner pid, code offset)` a call would run, if the command has
+    /// one and the call passes its checks.
+    ///
+    /// # Errors
+    /// The call's own errors (`NotFound`, `NoAsync`, `PermissionDenied`).
+    pub(crate) fn guest_handler(
+        &self,
+        oid: u16,
+        owner: Option<u32>,
+        caller: Caller,
+        token: Option<&[u8]>,
+        need_async: bool,
+    ) -> Result<Option<(u32, u32)>, CmdError> {
+        let k = self
+            .resolve_command(oid, owner, caller)
+            .ok_or(CmdError::NotFound)?;
+        let e = self.commands.get(&k).ok_or(CmdError::NotFound)?;
+        if need_async && e.flags & cmd_flag::ASYNC == 0 {
+            return Err(CmdError::NoAsync);
+        }
+        self.check_call(k, caller, token)?;
+        Ok(match e.handler {
+            // Offset 0: the `.cmd` entry named no handler.
+            CommandHandler::Guest(entry) if entry != 0 => Some((e.owner, entry)),
+            _ => None,
+        })
+    }
+
+    /// The outcome of the guest handler the executive ran for the next call.
+    pub(crate) fn set_guest_outcome(&mut self, outcome: Option<Result<Option<u32>, CmdError>>) {
+        self.guest_outcome = outcome;
+    }
+
     pub(super) fn check_call(
         &self,
         k: Key,
@@ -244,7 +277,9 @@ impl Registry {
         let owner = e.owner;
         let caller_pid = caller.pid().unwrap_or(owner);
         let outcome = match &mut e.handler {
-            CommandHandler::None | CommandHandler::Guest(_) => Ok(None),
+            CommandHandler::None => Ok(None),
+            // Run by the executive just before (see `set_guest_outcome`).
+            CommandHandler::Guest(_) => self.guest_outcome.take().unwrap_or(Ok(None)),
             CommandHandler::Host(h) => h(caller.pid().unwrap_or(0)).map_err(|_| CmdError::Failed),
         };
         self.emit(ValEvent::CmdInvoked {

@@ -30,6 +30,8 @@ pub struct Registry {
     pub(super) writes: WriteBehind,
     pub(super) validator: Option<TokenValidator>,
     pub(super) events: Bounded<ValEvent>,
+    /// The outcome of a guest handler the executive ran for the call in progress.
+    pub(super) guest_outcome: Option<Result<Option<u32>, super::CmdError>>,
 }
 
 impl fmt::Debug for Registry {
@@ -73,6 +75,7 @@ impl Registry {
             writes: WriteBehind::new(),
             validator: None,
             events: Bounded::new(crate::mailbox::config::DEFAULT_EVENT_CAPACITY),
+            guest_outcome: None,
         }
     }
 

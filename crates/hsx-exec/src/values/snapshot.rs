@@ -29,6 +29,7 @@ impl Registry {
             writes: self.writes.clone(),
             validator: None,
             events: self.events.clone(),
+            guest_outcome: None,
         }
     }
 
