@@ -96,9 +96,11 @@ extern crate alloc;
 
 pub mod code;
 mod exec;
+mod exec_fast;
 pub mod fp16;
 pub mod isa;
 pub mod mem;
+pub mod op;
 mod reg;
 mod result;
 pub mod seg;
@@ -106,6 +108,8 @@ mod task;
 mod trace;
 mod vm;
 
+#[cfg(feature = "alloc")]
+pub use code::DecodedCode;
 pub use code::{ByteCode, Code, CodeView, WordCode};
 pub use isa::{ISA_EXT_SUPPORTED, ISA_EXT1};
 pub use mem::{FlatMem, MEM_SIZE, MemError, Memory};

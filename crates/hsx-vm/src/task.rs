@@ -5,6 +5,7 @@
 
 use crate::code::{Code, CodeView};
 use crate::exec::{self, Cpu};
+use crate::exec_fast;
 use crate::mem::{MEM_SIZE, Memory};
 use crate::reg::Reg;
 use crate::result::StepResult;
@@ -114,6 +115,15 @@ impl<C: Code, M: Memory> Task<C, M> {
         let (done, r) = if self.trace {
             exec::run::<_, M, true>(
                 &mut self.cpu,
+                self.code.view(),
+                &mut self.mem,
+                &mut self.last,
+                n,
+            )
+        } else if let Some(ops) = self.code.decoded() {
+            exec_fast::run(
+                &mut self.cpu,
+                ops,
                 self.code.view(),
                 &mut self.mem,
                 &mut self.last,

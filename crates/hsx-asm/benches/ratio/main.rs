@@ -4,13 +4,14 @@
 //!
 //! `cargo bench -p hsx-asm --bench ratio` (all workloads, 5 rounds);
 //! `cargo bench -p hsx-asm --bench ratio -- fib counter` (only those);
-//! `HSX_RATIO_ROUNDS=9` for more rounds. Under `cargo test` (no `--bench` flag) every
+//! `HSX_RATIO_ROUNDS=9` for more rounds; `HSX_RATIO_CODE=words` runs the plain decoder loop
+//! (`WordCode`) instead of the pre-decoded one (`DecodedCode`, the executive's default). Under `cargo test` (no `--bench` flag) every
 //! workload runs once at a small size as a smoke test.
 
 mod workloads;
 
 use std::time::{Duration, Instant};
-use workloads::{Workload, guest_task, run_guest};
+use workloads::{Workload, guest_task, guest_task_words, run_guest};
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -33,22 +34,33 @@ struct Row {
     ratio: f64,
 }
 
-fn measure(w: &Workload, rounds: usize) -> Row {
+/// One guest run (task set-up not timed): ((retired, R0), time).
+fn guest(w: &Workload, plain: bool) -> ((u64, u32), Duration) {
+    if plain {
+        let mut task = guest_task_words(w.name, &w.source);
+        let t = Instant::now();
+        let r = run_guest(&mut task);
+        (r, t.elapsed())
+    } else {
+        let mut task = guest_task(w.name, &w.source);
+        let t = Instant::now();
+        let r = run_guest(&mut task);
+        (r, t.elapsed())
+    }
+}
+
+fn measure(w: &Workload, rounds: usize, plain: bool) -> Row {
     let (mut g, mut nt, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
     let mut instrs = 0;
     // One unmeasured pair warms caches and the branch predictors.
     let warm = (w.native)();
-    let mut task = guest_task(w.name, &w.source);
-    let (_, r0) = run_guest(&mut task);
+    let ((_, r0), _) = guest(w, plain);
     assert_eq!(r0, warm, "{}: guest checksum differs from native", w.name);
     for _ in 0..rounds {
         let t = Instant::now();
         let nat = std::hint::black_box((w.native)());
         let tn = t.elapsed();
-        let mut task = guest_task(w.name, &w.source);
-        let t = Instant::now();
-        let (n, r0) = run_guest(&mut task);
-        let tg = t.elapsed();
+        let ((n, r0), tg) = guest(w, plain);
         assert_eq!(r0, nat, "{}: guest checksum differs from native", w.name);
         instrs = n;
         let (tg, tn) = (secs(tg), secs(tn));
@@ -79,6 +91,8 @@ fn main() {
         .unwrap_or(5usize)
         .max(1);
     let (scale, rounds) = if bench { (1, rounds) } else { (100, 1) };
+    // HSX_RATIO_CODE=words: the plain decoder loop instead of the pre-decoded one.
+    let plain = std::env::var("HSX_RATIO_CODE").is_ok_and(|v| v == "words");
     println!(
         "{:<14} {:>12} {:>10} {:>12} {:>10} {:>9}",
         "workload", "guest instr", "guest ms", "M instr/s", "native ms", "slowdown"
@@ -87,7 +101,7 @@ fn main() {
         if !filters.is_empty() && !filters.iter().any(|f| w.name.contains(f.as_str())) {
             continue;
         }
-        let r = measure(&w, rounds);
+        let r = measure(&w, rounds, plain);
         println!(
             "{:<14} {:>12} {:>10.2} {:>12.1} {:>10.3} {:>8.1}x",
             r.name,
@@ -99,6 +113,9 @@ fn main() {
         );
     }
     if bench {
-        println!("(medians of {rounds} paired rounds; slowdown = guest time / native time)");
+        let code = if plain { "plain words" } else { "pre-decoded" };
+        println!(
+            "({code} code; medians of {rounds} paired rounds; slowdown = guest time / native time)"
+        );
     }
 }

@@ -7,7 +7,7 @@
 
 use hsx_asm::{AsmOptions, assemble_source};
 use hsx_vm::code::words_from_be_bytes;
-use hsx_vm::{FlatMem, MEM_SIZE, StepResult, Task, TaskConfig, WordCode};
+use hsx_vm::{Code, DecodedCode, FlatMem, MEM_SIZE, StepResult, Task, TaskConfig, WordCode};
 use std::fmt::Write as _;
 use std::hint::black_box;
 
@@ -21,11 +21,22 @@ pub struct Workload {
     pub native: Box<dyn Fn() -> u32>,
 }
 
-/// A guest task ready to run.
-pub type GuestTask = Task<WordCode<Vec<u32>>, FlatMem<Box<[u8; MEM_SIZE]>>>;
+/// A guest task ready to run, with the executive's desktop code representation.
+pub type GuestTask<C = DecodedCode> = Task<C, FlatMem<Box<[u8; MEM_SIZE]>>>;
 
-/// Assemble `source` into a fresh standalone task (sp 0x8000, data at 0x4000).
+/// Assemble `source` into a fresh standalone task (sp 0x8000, data at 0x4000), with
+/// pre-decoded code (what the executive runs on the desktop).
 pub fn guest_task(name: &str, source: &str) -> GuestTask {
+    guest_task_with(name, source, DecodedCode::from_words)
+}
+
+/// [`guest_task`] with plain instruction words (the decoder loop without the pre-decoded
+/// form).
+pub fn guest_task_words(name: &str, source: &str) -> GuestTask<WordCode<Vec<u32>>> {
+    guest_task_with(name, source, WordCode)
+}
+
+fn guest_task_with<C: Code>(name: &str, source: &str, code: fn(Vec<u32>) -> C) -> GuestTask<C> {
     let out = assemble_source(&format!("{name}.mvasm"), source, &AsmOptions::default())
         .unwrap_or_else(|e| panic!("workload {name} does not assemble: {e}"));
     let img = out.image;
@@ -36,7 +47,7 @@ pub fn guest_task(name: &str, source: &str) -> GuestTask {
         .try_into()
         .unwrap_or_else(|_| unreachable!("exact length"));
     Task::new(
-        WordCode(words),
+        code(words),
         FlatMem(mem),
         &img.rodata,
         TaskConfig::standalone(img.entry).with_isa_ext(img.isa_ext),
@@ -44,7 +55,7 @@ pub fn guest_task(name: &str, source: &str) -> GuestTask {
 }
 
 /// Run a task to its `BRK`; returns (retired instructions, R0).
-pub fn run_guest(task: &mut GuestTask) -> (u64, u32) {
+pub fn run_guest<C: Code>(task: &mut GuestTask<C>) -> (u64, u32) {
     let (n, r) = task.run(u64::MAX);
     assert_eq!(r, StepResult::Break { code: 0 }, "guest did not end at BRK");
     (n, task.regs()[0])
