@@ -194,6 +194,32 @@ fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64,
             }};
         }
 
+        macro_rules! sub {
+            () => {{
+                let (a, b) = (ra!(), rb!());
+                let (r, borrow) = a.overflowing_sub(b);
+                c = !borrow;
+                v = (a as i32).overflowing_sub(b as i32).1;
+                regs[d] = r;
+                zn = r;
+            }};
+        }
+        // The JZ/JNZ after a fused CMP/SUB: taken when `$cond`, else fall through past it.
+        macro_rules! fused_branch {
+            ($cond:expr) => {{
+                if left < 2 {
+                    idx += 1;
+                } else {
+                    left -= 1;
+                    if $cond {
+                        idx = (op.imm >> 2) as usize;
+                    } else {
+                        idx += 2;
+                    }
+                }
+            }};
+        }
+
         match op.k {
             K::Slow => slow!(),
             K::Ldi => {
@@ -220,12 +246,7 @@ fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64,
                 idx += 1;
             }
             K::Sub => {
-                let (a, b) = (ra!(), rb!());
-                let (r, borrow) = a.overflowing_sub(b);
-                c = !borrow;
-                v = (a as i32).overflowing_sub(b as i32).1;
-                regs[d] = r;
-                zn = r;
+                sub!();
                 idx += 1;
             }
             K::Mul => {
@@ -252,19 +273,22 @@ fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64,
                 cmp!();
                 idx += 1;
             }
-            K::CmpJz | K::CmpJnz => {
+            // Fused pairs: the second half runs only when the budget has room for it.
+            K::CmpJz => {
                 cmp!();
-                if left < 2 {
-                    // Only the CMP fits the budget.
-                    idx += 1;
-                } else {
-                    left -= 1;
-                    if (zn == 0) == (op.k == K::CmpJz) {
-                        idx = (op.imm >> 2) as usize;
-                    } else {
-                        idx += 2;
-                    }
-                }
+                fused_branch!(zn == 0);
+            }
+            K::CmpJnz => {
+                cmp!();
+                fused_branch!(zn != 0);
+            }
+            K::SubJz => {
+                sub!();
+                fused_branch!(zn == 0);
+            }
+            K::SubJnz => {
+                sub!();
+                fused_branch!(zn != 0);
             }
             K::Jmp => idx = (op.imm >> 2) as usize,
             K::Jz => {

@@ -36,6 +36,10 @@ pub(crate) enum K {
     CmpJz,
     /// `CMP` followed by `JNZ`.
     CmpJnz,
+    /// `SUB` followed by `JZ` (the base ISA's counted loop).
+    SubJz,
+    /// `SUB` followed by `JNZ`.
+    SubJnz,
     Jmp,
     Jz,
     Jnz,
@@ -121,6 +125,16 @@ pub(crate) fn decode_op(words: &[u32], i: usize) -> Op {
             Op::SLOW
         }
     };
+    // Fuse with a following JZ/JNZ whose target the fast loop can take (imm = the target).
+    let fuse = |alone: K, jz: K, jnz: K| {
+        let next = words.get(i + 1).copied().unwrap_or(0);
+        let t = next & 0xFFF;
+        match (next >> 24) as u8 {
+            0x22 if aligned(t) => Op::new(jz, d, a, b, t),
+            0x23 if aligned(t) => Op::new(jnz, d, a, b, t),
+            _ => op(alone),
+        }
+    };
     match (w >> 24) as u8 {
         0x01 => op(K::Ldi),
         0x02 => op(K::Ld),
@@ -131,23 +145,14 @@ pub(crate) fn decode_op(words: &[u32], i: usize) -> Op {
         0x08 => op(K::Stb),
         0x09 => op(K::Sth),
         0x10 => op(K::Add),
-        0x11 => op(K::Sub),
+        0x11 => fuse(K::Sub, K::SubJz, K::SubJnz),
         0x12 => op(K::Mul),
         0x13 => op(K::Div),
         0x14 => op(K::And),
         0x15 => op(K::Or),
         0x16 => op(K::Xor),
         0x17 => op(K::Not),
-        0x20 => {
-            // Fuse with a following JZ/JNZ whose target the fast loop can take.
-            let next = words.get(i + 1).copied().unwrap_or(0);
-            let t = next & 0xFFF;
-            match (next >> 24) as u8 {
-                0x22 if aligned(t) => Op::new(K::CmpJz, d, a, b, t),
-                0x23 if aligned(t) => Op::new(K::CmpJnz, d, a, b, t),
-                _ => op(K::Cmp),
-            }
-        }
+        0x20 => fuse(K::Cmp, K::CmpJz, K::CmpJnz),
         0x21 => jump(K::Jmp),
         0x22 => jump(K::Jz),
         0x23 => jump(K::Jnz),
