@@ -74,7 +74,7 @@ const fn pack(z: bool, c: bool, n: bool, v: bool) -> u8 {
 }
 
 /// The fast loop proper; `cpu` must be [`representable`] and `budget > 0`.
-#[inline(never)]
+#[inline(always)]
 fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64, Leave) {
     let Cpu {
         regs,
