@@ -60,12 +60,25 @@ pub(crate) fn run<V: CodeView, M: Memory>(
         if done >= budget {
             return (done, StepResult::Ok);
         }
-        let (n, r) = exec::run::<V, M, false>(cpu, code, mem, last, 1);
+        let (n, r) = slow_step(cpu, code, mem, last);
         done += n;
         if r != StepResult::Ok {
             return (done, r);
         }
     }
+}
+
+/// One instruction on the plain interpreter. Out of line, so that the fast loop's register
+/// allocation and frame are not shaped by the plain loop's.
+#[cold]
+#[inline(never)]
+fn slow_step<V: CodeView, M: Memory>(
+    cpu: &mut Cpu,
+    code: V,
+    mem: &mut M,
+    last: &mut Option<TraceState>,
+) -> (u64, StepResult) {
+    exec::run::<V, M, false>(cpu, code, mem, last, 1)
 }
 
 #[inline(always)]
