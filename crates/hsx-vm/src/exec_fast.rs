@@ -95,14 +95,13 @@ fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64,
         sp: sp_slot,
         stack_limit,
         isa_ext,
-        depth: depth_slot,
+        depth,
         psw: psw_slot,
     } = cpu;
     let limit = *stack_limit;
     let ext1 = *isa_ext & ISA_EXT1 != 0;
     let mut idx = (*pc_slot >> 2) as usize;
     let mut sp = *sp_slot;
-    let mut depth = *depth_slot;
     let p = *psw_slot;
     let mut zn: u32 = if p & FLAG_Z != 0 {
         0
@@ -194,7 +193,7 @@ fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64,
                 }
                 sp = new;
                 regs[15] = new;
-                depth = depth.wrapping_add(1);
+                *depth = depth.wrapping_add(1);
                 idx = (target >> 2) as usize;
             }};
         }
@@ -322,7 +321,7 @@ fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64,
             K::Call => call!(op.imm),
             K::CallBase => call!(ra!().wrapping_add(op.imm) & 0xFFFF),
             K::Ret => {
-                if depth == 0 || sp >= MEM_SIZE as u32 {
+                if *depth == 0 || sp >= MEM_SIZE as u32 {
                     slow!();
                 }
                 let Ok(ret) = mem.load32(sp) else { slow!() };
@@ -331,7 +330,7 @@ fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64,
                 }
                 sp += 4;
                 regs[15] = sp;
-                depth -= 1;
+                *depth -= 1;
                 idx = (ret >> 2) as usize;
             }
             K::Svc => {
@@ -499,7 +498,6 @@ fn fast<M: Memory>(cpu: &mut Cpu, ops: &[Op], mem: &mut M, budget: u64) -> (u64,
 
     *pc_slot = (idx as u32) << 2;
     *sp_slot = sp;
-    *depth_slot = depth;
     *psw_slot = pack(zn == 0, c, (zn as i32) < 0, v);
     (budget - left, leave)
 }
