@@ -37,11 +37,7 @@ fn spin_image(svc: bool) -> Image {
     img
 }
 
-fn executive(trace: bool, strict: bool, svc: bool) -> Option<Executive> {
-    executive_n(TASKS, trace, strict, svc)
-}
-
-fn executive_n(tasks: usize, trace: bool, strict: bool, svc: bool) -> Option<Executive> {
+fn executive(tasks: usize, trace: bool, strict: bool, svc: bool) -> Option<Executive> {
     let cfg = ExecConfig {
         run_ahead: !strict,
         ..ExecConfig::default()
@@ -70,7 +66,7 @@ fn bench(c: &mut Criterion) {
         ("one_task_svc", 1, false, false, true),
     ];
     for (name, tasks, trace, strict, svc) in cases {
-        let Some(mut ex) = executive_n(tasks, trace, strict, svc) else {
+        let Some(mut ex) = executive(tasks, trace, strict, svc) else {
             continue;
         };
         g.bench_function(name, |b| {

@@ -28,7 +28,7 @@ pub trait Code {
     /// A view of the code.
     fn view(&self) -> Self::View<'_>;
     /// The pre-decoded form of the code, one [`Op`] per word, if this representation keeps
-    /// one ([`DecodedCode`]); untraced runs then use the pre-decoded interpreter loop.
+    /// one (`DecodedCode`); untraced runs then use the pre-decoded interpreter loop.
     #[inline(always)]
     fn decoded(&self) -> Option<&[Op]> {
         None
