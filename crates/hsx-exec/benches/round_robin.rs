@@ -6,7 +6,9 @@
 //! `rr8_q1_traced` additionally traces every task (trace ring on; not in `minimal`);
 //! `rr8_q1_strict` turns the run-ahead fast path off (`ExecConfig::run_ahead`), so every
 //! instruction is a scheduler decision; `rr8_q1_svc` makes every task call an SVC
-//! (CORE_GET_STEPS) every 4th instruction.
+//! (CORE_GET_STEPS) every 4th instruction; `one_task` / `one_task_svc` are the same with a
+//! single task (the reference for "8 tasks at quantum 1 cost no more than one", and the
+//! per-SVC cost: (one_task_svc − one_task) time / (PER_ITER / 4)).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hsx_exec::{Backends, ExecConfig, Executive, FixedClock, LoadOptions, StopReason};
@@ -35,14 +37,14 @@ fn spin_image(svc: bool) -> Image {
     img
 }
 
-fn executive(trace: bool, strict: bool, svc: bool) -> Option<Executive> {
+fn executive(tasks: usize, trace: bool, strict: bool, svc: bool) -> Option<Executive> {
     let cfg = ExecConfig {
         run_ahead: !strict,
         ..ExecConfig::default()
     };
     let mut ex = Executive::new(cfg, Backends::new(FixedClock(0)));
     let img = spin_image(svc);
-    for _ in 0..TASKS {
+    for _ in 0..tasks {
         let pid = ex.load_image(&img, LoadOptions::default()).ok()?.pid;
         if trace {
             ex.set_trace(pid, Some(true)).ok()?;
@@ -56,13 +58,15 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(PER_ITER));
     g.sample_size(20);
     let cases = [
-        ("rr8_q1", false, false, false),
-        ("rr8_q1_traced", true, false, false),
-        ("rr8_q1_strict", false, true, false),
-        ("rr8_q1_svc", false, false, true),
+        ("rr8_q1", TASKS, false, false, false),
+        ("rr8_q1_traced", TASKS, true, false, false),
+        ("rr8_q1_strict", TASKS, false, true, false),
+        ("rr8_q1_svc", TASKS, false, false, true),
+        ("one_task", 1, false, false, false),
+        ("one_task_svc", 1, false, false, true),
     ];
-    for (name, trace, strict, svc) in cases {
-        let Some(mut ex) = executive(trace, strict, svc) else {
+    for (name, tasks, trace, strict, svc) in cases {
+        let Some(mut ex) = executive(tasks, trace, strict, svc) else {
             continue;
         };
         g.bench_function(name, |b| {

@@ -80,6 +80,20 @@ fn printer(k: i32, n: i32) -> Vec<u32> {
     a.build()
 }
 
+/// `n` times: spin `k`, then CORE_GET_STEPS (SVC 0,0) and an unknown module-0 function
+/// (ENOSYS); exits with the sum of both answers, so every step count shows in the status.
+fn stepper(k: i32, n: i32) -> Vec<u32> {
+    let mut a = Asm::new();
+    a.ldi(7, 0).ldi(8, n).ldi(9, 1).ldi(11, 0);
+    let top = a.here();
+    a.ldi(10, k);
+    let inner = a.here();
+    a.sub(10, 10, 9).jnz(inner);
+    a.svc(0, 0).add(11, 11, 0).svc(0, 3).add(11, 11, 0);
+    a.add(7, 7, 9).cmp(7, 8).jnz(top).mov(0, 11).ret();
+    a.build()
+}
+
 /// Divide by zero after `k` loop iterations.
 fn faulter(k: i32) -> Vec<u32> {
     let mut a = Asm::new();
@@ -179,6 +193,7 @@ fn mailbox_traffic_with_blocking_receiver_matches() {
             (spin(), 1),
             (printer(11, 9), 2),
             (faulter(40), 1),
+            (stepper(5, 40), 1),
         ],
     };
     compare(&w, 6000);
@@ -199,6 +214,14 @@ fn fast_path_is_taken_and_leaves_no_bank() {
         assert_eq!(t.counters.rotate, 125_000 + u64::from(t.pid == 1));
     }
     assert_eq!(ex.current_pid(), Some(1));
+}
+
+#[test]
+fn task_local_svcs_keep_the_window_going() {
+    let w = Workload {
+        programs: vec![(stepper(3, 500), 1), (stepper(1, 300), 2), (spin(), 1)],
+    };
+    compare(&w, 20_000);
 }
 
 #[test]
@@ -230,6 +253,7 @@ proptest! {
             (consumer(m), q2),
             (printer(k2, n2), q3),
             (faulter(kf), 1),
+            (stepper(k2, n1), q2),
         ];
         for _ in 0..extra {
             programs.push((spin(), q1));

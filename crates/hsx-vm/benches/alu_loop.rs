@@ -3,16 +3,46 @@
 //! `Vm::step`), the VM's share of the executive's scheduling loop.
 //!
 //! `cargo bench -p hsx-vm --bench alu_loop` — the instruction rate is criterion's
-//! throughput (elements = retired instructions).
+//! throughput (elements = retired instructions). `count_to_10M` runs the plain decoder
+//! (`WordCode`, the microcontroller path), `count_to_10M_decoded` the pre-decoded loop.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hsx_vm::code::Words;
 use hsx_vm::isa::{Instr, Opcode};
-use hsx_vm::{ArrayStore, FlatMem, MEM_SIZE, Reg, StepResult, Task, TaskConfig, Vm, WordCode};
+use hsx_vm::op::{Op, decode_ops};
+use hsx_vm::{
+    ArrayStore, Code, FlatMem, MEM_SIZE, Reg, StepResult, Task, TaskConfig, Vm, WordCode,
+};
 use std::hint::black_box;
 
 const COUNT: u32 = 10_000_000;
 
-type T = Task<WordCode<Vec<u32>>, FlatMem<Box<[u8; MEM_SIZE]>>>;
+type T<C = WordCode<Vec<u32>>> = Task<C, FlatMem<Box<[u8; MEM_SIZE]>>>;
+
+/// Words plus their pre-decoded form (what `DecodedCode`, feature `alloc`, holds), so the
+/// loop can be measured on the executive's desktop path too.
+struct Decoded {
+    words: Vec<u32>,
+    ops: Vec<Op>,
+}
+
+impl Decoded {
+    fn new(words: Vec<u32>) -> Self {
+        let mut ops = vec![Op::default(); words.len()];
+        decode_ops(&words, &mut ops);
+        Decoded { words, ops }
+    }
+}
+
+impl Code for Decoded {
+    type View<'a> = Words<'a>;
+    fn view(&self) -> Words<'_> {
+        Words(&self.words)
+    }
+    fn decoded(&self) -> Option<&[Op]> {
+        Some(&self.ops)
+    }
+}
 
 /// R1 = counter, R2 = 1, R3 = limit; loop body at 0x10: ADD, CMP, JNZ (3 instructions).
 fn program(count: u32) -> Vec<u32> {
@@ -30,16 +60,15 @@ fn program(count: u32) -> Vec<u32> {
 }
 
 fn new_task(count: u32) -> T {
+    new_task_with(WordCode(program(count)))
+}
+
+fn new_task_with<C: Code>(code: C) -> T<C> {
     let mem: Box<[u8; MEM_SIZE]> = vec![0u8; MEM_SIZE]
         .into_boxed_slice()
         .try_into()
         .expect("exact length");
-    Task::new(
-        WordCode(program(count)),
-        FlatMem(mem),
-        &[],
-        TaskConfig::standalone(0),
-    )
+    Task::new(code, FlatMem(mem), &[], TaskConfig::standalone(0))
 }
 
 fn alu_loop(c: &mut Criterion) {
@@ -49,6 +78,16 @@ fn alu_loop(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("count_to_10M", |b| {
         let mut task = new_task(COUNT);
+        b.iter(|| {
+            task.reg_set(Reg::Pc, 0);
+            let (n, r) = task.run(black_box(u64::MAX));
+            assert_eq!(r, StepResult::Break { code: 0 });
+            assert_eq!(n, total);
+            black_box(task.regs()[1])
+        })
+    });
+    g.bench_function("count_to_10M_decoded", |b| {
+        let mut task = new_task_with(Decoded::new(program(COUNT)));
         b.iter(|| {
             task.reg_set(Reg::Pc, 0);
             let (n, r) = task.run(black_box(u64::MAX));

@@ -14,6 +14,10 @@
 //! The VM has no alignment requirement on `pc`: an unaligned fetch reads the 4 bytes at
 //! `pc..pc+4` like the reference.
 
+use crate::op::Op;
+#[cfg(feature = "alloc")]
+use crate::op::decode_ops;
+
 /// A task's code space. The interpreter works through a [`CodeView`] obtained once per
 /// `run`, a small `Copy` value (typically a slice) that the optimiser can keep in registers.
 pub trait Code {
@@ -23,6 +27,12 @@ pub trait Code {
         Self: 'a;
     /// A view of the code.
     fn view(&self) -> Self::View<'_>;
+    /// The pre-decoded form of the code, one [`Op`] per word, if this representation keeps
+    /// one (`DecodedCode`); untraced runs then use the pre-decoded interpreter loop.
+    #[inline(always)]
+    fn decoded(&self) -> Option<&[Op]> {
+        None
+    }
 }
 
 /// Read access to code, by value.
@@ -92,6 +102,51 @@ impl CodeView for Words<'_> {
             let lo = *w.get(i + 1)?;
             Some((hi << (8 * k)) | (lo >> (32 - 8 * k)))
         }
+    }
+}
+
+/// Code held as instruction words plus their pre-decoded form ([`Op`], built once here),
+/// the desktop representation: the interpreter loop then does no field extraction and no
+/// per-fetch alignment check. Costs 8 bytes per word on top of the words themselves, so
+/// microcontroller builds use [`ByteCode`] or [`WordCode`] instead.
+#[cfg(feature = "alloc")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedCode {
+    words: alloc::vec::Vec<u32>,
+    ops: alloc::vec::Vec<Op>,
+}
+
+#[cfg(feature = "alloc")]
+impl DecodedCode {
+    /// Decode instruction words.
+    pub fn from_words(words: alloc::vec::Vec<u32>) -> Self {
+        let mut ops = alloc::vec![Op::default(); words.len()];
+        decode_ops(&words, &mut ops);
+        DecodedCode { words, ops }
+    }
+
+    /// Convert big-endian code bytes (as stored in an `.hxe` image) and decode them.
+    pub fn from_be_bytes(bytes: &[u8]) -> Self {
+        Self::from_words(WordCode::from_be_bytes(bytes).0)
+    }
+
+    /// The instruction words.
+    #[inline]
+    pub fn words(&self) -> &[u32] {
+        &self.words
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Code for DecodedCode {
+    type View<'a> = Words<'a>;
+    #[inline(always)]
+    fn view(&self) -> Words<'_> {
+        Words(&self.words)
+    }
+    #[inline(always)]
+    fn decoded(&self) -> Option<&[Op]> {
+        Some(&self.ops)
     }
 }
 

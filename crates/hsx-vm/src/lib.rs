@@ -15,7 +15,7 @@
 //!   an [`ArrayStore`] (`[Option<Task>; N]`), a single [`Task`], or — with feature `alloc` —
 //!   `Vec<Option<Box<Task>>>`.
 //!
-//! Typical types: `Task<WordCode<Vec<u32>>, SegMem<Box<[u8]>>>` in an executive (flat or
+//! Typical types: `Task<DecodedCode, SegMem<Box<[u8]>>>` in an executive (flat or
 //! segmented layout, [`seg`]), `Task<ByteCode<&'static [u8]>, SegMem<&'static mut [u8]>>` on a
 //! microcontroller (code executed in place from flash, only the data and stack segments in
 //! RAM). [`FlatMem`] is the plain 64 KiB array.
@@ -43,6 +43,16 @@
 //! Semantics follow `vm.md` §1 except (`design.md` §4.5): F2I saturates (+inf → `i32::MAX`,
 //! −inf → `i32::MIN`, NaN → 0); f16 results are IEEE round-to-nearest-even with canonical
 //! NaN 0x7E00 (no clamp band, [`fp16`]); ADC/SBC set V to the true signed overflow.
+//!
+//! # Pre-decoded code
+//!
+//! Code whose [`Code::decoded`] returns a decoded form (`DecodedCode`, feature `alloc`,
+//! built with [`op::decode_ops`]) runs untraced on a second loop over those ops: no field
+//! extraction or alignment check per instruction, Z/N kept as one result word, fused
+//! `CMP`/`SUB` + `JZ`/`JNZ`. Anything rare (illegal opcodes, unaligned targets, faults, a
+//! PSW with Z and N both set) is executed by the plain decoder, one instruction at a time,
+//! so results are identical; `ByteCode`/`WordCode` (microcontroller) never use the second
+//! loop.
 //!
 //! # ISA extensions
 //!
@@ -96,9 +106,11 @@ extern crate alloc;
 
 pub mod code;
 mod exec;
+mod exec_fast;
 pub mod fp16;
 pub mod isa;
 pub mod mem;
+pub mod op;
 mod reg;
 mod result;
 pub mod seg;
@@ -106,6 +118,8 @@ mod task;
 mod trace;
 mod vm;
 
+#[cfg(feature = "alloc")]
+pub use code::DecodedCode;
 pub use code::{ByteCode, Code, CodeView, WordCode};
 pub use isa::{ISA_EXT_SUPPORTED, ISA_EXT1};
 pub use mem::{FlatMem, MEM_SIZE, MemError, Memory};

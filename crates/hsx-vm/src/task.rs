@@ -5,6 +5,7 @@
 
 use crate::code::{Code, CodeView};
 use crate::exec::{self, Cpu};
+use crate::exec_fast;
 use crate::mem::{MEM_SIZE, Memory};
 use crate::reg::Reg;
 use crate::result::StepResult;
@@ -112,8 +113,11 @@ impl<C: Code, M: Memory> Task<C, M> {
     #[inline]
     pub fn run(&mut self, n: u64) -> (u64, StepResult) {
         let (done, r) = if self.trace {
-            exec::run::<_, M, true>(
+            self.run_traced(n)
+        } else if let Some(ops) = self.code.decoded() {
+            exec_fast::run(
                 &mut self.cpu,
+                ops,
                 self.code.view(),
                 &mut self.mem,
                 &mut self.last,
@@ -130,6 +134,18 @@ impl<C: Code, M: Memory> Task<C, M> {
         };
         self.steps = self.steps.wrapping_add(done);
         (done, r)
+    }
+
+    /// The traced loop, out of line so the untraced paths in [`Task::run`] keep a small frame.
+    #[inline(never)]
+    fn run_traced(&mut self, n: u64) -> (u64, StepResult) {
+        exec::run::<_, M, true>(
+            &mut self.cpu,
+            self.code.view(),
+            &mut self.mem,
+            &mut self.last,
+            n,
+        )
     }
 
     /// Read the code word at byte offset `pc` (`None` past the end).

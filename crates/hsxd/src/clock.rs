@@ -12,9 +12,15 @@ use crate::event_map::publish_noting_faults;
 use crate::state::Daemon;
 use crate::wire::clock::{BreakPolicy, ClockStatus};
 
-/// Most instructions one lock hold of the auto clock may run at rate 0, so RPCs are never
-/// starved of the executive for long.
-const AUTO_BATCH_MAX: u64 = 10_000;
+/// Fewest instructions one lock hold of the auto clock runs at rate 0.
+const AUTO_BATCH_MIN: u64 = 10_000;
+/// Most instructions one lock hold of the auto clock may run at rate 0.
+const AUTO_BATCH_MAX: u64 = 4_000_000;
+/// How long one batch at rate 0 should hold the executive: long enough that the per-batch
+/// cost (locks, event publishing, a scheduler turn) stays a few per cent of the run, short
+/// enough that RPCs waiting for the executive are not held up noticeably. The batch size
+/// adapts to it (doubling or halving per batch).
+const AUTO_BATCH_HOLD: Duration = Duration::from_micros(100);
 /// The batch while someone subscribes to events: traced tasks produce about one event per
 /// instruction, and the executive's event queue (4096) must not overflow between drains.
 const AUTO_BATCH_SUBSCRIBED: u64 = 2_048;
@@ -163,9 +169,21 @@ impl Pace {
     }
 }
 
+/// The next rate-0 batch size after a full batch of `batch` instructions took `took`.
+fn next_batch(batch: u64, took: Duration) -> u64 {
+    if took < AUTO_BATCH_HOLD / 2 {
+        (batch * 2).min(AUTO_BATCH_MAX)
+    } else if took > AUTO_BATCH_HOLD * 2 {
+        (batch / 2).max(AUTO_BATCH_MIN)
+    } else {
+        batch
+    }
+}
+
 /// The auto clock: runs batches while the clock is started, sleeps otherwise.
 async fn auto_loop(d: Arc<Daemon>) {
     let mut pace: Option<Pace> = None;
+    let mut batch = AUTO_BATCH_MIN;
     loop {
         if d.is_stopping() {
             return;
@@ -200,13 +218,17 @@ async fn auto_loop(d: Arc<Daemon>) {
             let cap = if d.bus().has_subscribers() {
                 AUTO_BATCH_SUBSCRIBED
             } else {
-                AUTO_BATCH_MAX
+                batch
             };
             step_size.max(cap)
         };
         let (summary, now_ms, any_tasks, faulted) = {
             let mut exec = d.exec();
+            let t0 = Instant::now();
             let s = exec.step(budget);
+            if rate <= 0.0 && s.executed >= budget {
+                batch = next_batch(batch, t0.elapsed());
+            }
             let (_, faulted) = publish_noting_faults(&d, &mut exec);
             (s, exec.now_ms(), !exec.pids().is_empty(), faulted)
         };
@@ -273,6 +295,16 @@ mod tests {
     use super::*;
     use crate::events::EventBus;
     use serde_json::json;
+
+    #[test]
+    fn batch_grows_while_short_and_shrinks_when_long() {
+        let us = Duration::from_micros;
+        assert_eq!(next_batch(AUTO_BATCH_MIN, us(10)), 2 * AUTO_BATCH_MIN);
+        assert_eq!(next_batch(AUTO_BATCH_MAX, us(10)), AUTO_BATCH_MAX);
+        assert_eq!(next_batch(80_000, us(100)), 80_000);
+        assert_eq!(next_batch(80_000, us(1000)), 40_000);
+        assert_eq!(next_batch(AUTO_BATCH_MIN, us(1000)), AUTO_BATCH_MIN);
+    }
 
     #[test]
     fn pace_owes_ticks_by_elapsed_time_and_catches_up_late_turns() {

@@ -2,8 +2,9 @@
 //! executive's type parameter) and the data layout ([`MemLayout`], chosen per executive at
 //! run time).
 //!
-//! * Desktop default: code pre-decoded into native words (`WordCode<Vec<u32>>`, one indexed
-//!   load per fetch) and a flat 64 KiB data space per task.
+//! * Desktop default: code pre-decoded once at load ([`hsx_vm::DecodedCode`]: native words
+//!   plus one decoded op per word, run by the VM's pre-decoded loop) and a flat 64 KiB data
+//!   space per task.
 //! * Microcontroller: code executed in place from the image bytes in flash
 //!   ([`FlashCode`] with [`crate::Executive::load_static`]) and segmented data: only
 //!   `ro_len + heap` bytes at 0x4000 and the stack below 0xFFFC are backed by RAM.
@@ -15,14 +16,14 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use hsx_image::Image;
-use hsx_vm::{ByteCode, Code, MEM_SIZE, SegLayout, SegMem, WordCode};
+use hsx_vm::{ByteCode, Code, DecodedCode, MEM_SIZE, SegLayout, SegMem};
 
 use super::{ExecConfig, LoadOptions};
 
 /// A task's data memory in the executive (flat or segmented, see [`MemLayout`]).
 pub type TaskMem = SegMem<Box<[u8]>>;
 
-/// How a task's code is held. Implemented for [`DesktopCode`] (pre-decoded words) and
+/// How a task's code is held. Implemented for [`DesktopCode`] (pre-decoded) and
 /// [`FlashCode`] (the image's big-endian bytes, in place when loaded with
 /// [`crate::Executive::load_static`]).
 pub trait TaskCode: Code + Clone + Sized {
@@ -35,12 +36,12 @@ pub trait TaskCode: Code + Clone + Sized {
     }
 }
 
-/// The desktop code representation: native instruction words.
-pub type DesktopCode = WordCode<Vec<u32>>;
+/// The desktop code representation: native instruction words and their pre-decoded form.
+pub type DesktopCode = DecodedCode;
 
 impl TaskCode for DesktopCode {
     fn from_image(code: &[u8]) -> Self {
-        WordCode::from_be_bytes(code)
+        DecodedCode::from_be_bytes(code)
     }
 }
 

@@ -27,6 +27,25 @@ const fn retired(r: StepResult) -> bool {
     )
 }
 
+/// Whether `SVC module, func` is answered from the calling task's own state alone (module 0:
+/// CORE_GET_STEPS, and ENOSYS for its other functions), touches nothing else and never
+/// blocks — so the fast path may service it the moment the task reaches it, wherever the
+/// schedule stands. Must agree with `Executive::svc` for module 0.
+const fn task_local_svc(module: u8, _func: u8) -> bool {
+    module == 0
+}
+
+/// What `Executive::svc` does for a [`task_local_svc`]: R0 = steps before the SVC (func 0)
+/// or ENOSYS.
+fn answer_task_local_svc<C: hsx_vm::Code, M: hsx_vm::Memory>(t: &mut hsx_vm::Task<C, M>, func: u8) {
+    let r0 = if func == 0 {
+        t.steps().saturating_sub(1) as u32
+    } else {
+        hsx_vm::HSX_ERR_ENOSYS
+    };
+    t.reg_set(hsx_vm::Reg::R0, r0);
+}
+
 /// Instructions of a task (slice `q` at offset `off` in rounds of length `w`) that fall
 /// strictly before window time `g`.
 const fn count_before(g: u64, w: u64, off: u64, q: u64) -> u64 {
@@ -124,10 +143,22 @@ impl<C: TaskCode> Executive<C> {
                 && r.bank < cap
                 && let Some(t) = self.vm.task_mut(slot)
             {
-                let (done, res) = t.run(cap - r.bank);
-                r.bank += done;
-                if !res.is_ok() {
-                    r.pending = Some(res);
+                loop {
+                    let (done, res) = t.run(cap - r.bank);
+                    r.bank += done;
+                    match res {
+                        StepResult::Ok => {}
+                        // Serviced on the spot: the answer depends only on the task itself,
+                        // so the window goes on instead of ending at the SVC.
+                        StepResult::Svc { module, func } if task_local_svc(module, func) => {
+                            answer_task_local_svc(t, func);
+                            if r.bank < cap {
+                                continue;
+                            }
+                        }
+                        _ => r.pending = Some(res),
+                    }
+                    break;
                 }
             }
             if let Some(p) = r.pending {
