@@ -46,8 +46,36 @@ enum Command {
     Man(cmd::completions::ManArgs),
 }
 
+/// The client options (`--connect`, `--token-file`, `--json`) belong to the subcommands;
+/// given before the subcommand (`hsx --connect ADDR ps`) they are moved after it.
+fn hoist_client_options(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut moved = Vec::new();
+    let mut i = 1;
+    while let Some(a) = args.get(i).and_then(|a| a.to_str()) {
+        let takes_value = matches!(a, "--connect" | "--token-file");
+        if takes_value && i + 1 < args.len() {
+            moved.extend_from_slice(&args[i..i + 2]);
+            i += 2;
+        } else if a == "--json" || a.starts_with("--connect=") || a.starts_with("--token-file=") {
+            moved.push(args[i].clone());
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    if moved.is_empty() || i >= args.len() {
+        return args;
+    }
+    let mut out = Vec::with_capacity(args.len());
+    out.extend_from_slice(&args[..1]);
+    out.push(args[i].clone());
+    out.extend(moved);
+    out.extend_from_slice(&args[i + 1..]);
+    out
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(hoist_client_options(std::env::args_os().collect()));
     let result = match cli.command {
         Command::Asm(a) => cmd::asm::run(a),
         Command::Cc(a) => cmd::cc::run(a),
@@ -70,5 +98,32 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hoist_client_options;
+
+    fn hoist(args: &[&str]) -> Vec<String> {
+        hoist_client_options(args.iter().map(Into::into).collect())
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn client_options_before_the_subcommand_move_after_it() {
+        assert_eq!(
+            hoist(&["hsx", "--connect", "h:1", "--json", "ps", "-x"]),
+            ["hsx", "ps", "--connect", "h:1", "--json", "-x"]
+        );
+        assert_eq!(
+            hoist(&["hsx", "--token-file=t", "ps"]),
+            ["hsx", "ps", "--token-file=t"]
+        );
+        assert_eq!(hoist(&["hsx", "ps", "--json"]), ["hsx", "ps", "--json"]);
+        assert_eq!(hoist(&["hsx", "--connect"]), ["hsx", "--connect"]);
+        assert_eq!(hoist(&["hsx", "--json"]), ["hsx", "--json"]);
     }
 }

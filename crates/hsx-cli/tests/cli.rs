@@ -194,3 +194,70 @@ mod first_errors {
             .stderr(predicate::str::contains("unexpected argument"));
     }
 }
+
+#[test]
+fn client_options_work_before_the_subcommand() {
+    let closed = "127.0.0.1:1";
+    for args in [
+        vec!["--connect", closed, "ps"],
+        vec!["ps", "--connect", closed],
+        vec!["--json", "--connect", closed, "ps"],
+    ] {
+        hsx()
+            .args(&args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "cannot connect to hsxd at {closed}"
+            )));
+    }
+}
+
+#[test]
+fn short_n_is_always_how_many() {
+    // `-n` is `--count` everywhere; the older long names stay as aliases.
+    for (sub, alias) in [
+        (vec!["step", "1"], "--steps"),
+        (vec!["dmesg"], "--limit"),
+        (vec!["events"], "--limit"),
+        (vec!["dis", "1"], "--count"),
+        (vec!["trace", "records", "1"], "--limit"),
+        (vec!["back", "1"], "--steps"),
+    ] {
+        let mut help = sub.clone();
+        help.push("--help");
+        let out = hsx().args(&help).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(text.contains("-n, --count"), "{sub:?}: {text}");
+        let mut with_alias = sub.clone();
+        with_alias.extend([alias, "3", "--connect", "127.0.0.1:1"]);
+        hsx()
+            .args(&with_alias)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("cannot connect"));
+    }
+}
+
+#[test]
+fn man_pages_have_environment_exit_status_examples_and_subcommand_pages() {
+    let out = hsx().arg("man").assert().success();
+    let page = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for section in [
+        ".SH ENVIRONMENT",
+        ".SH EXIT STATUS",
+        ".SH EXAMPLES",
+        ".SH SEE ALSO",
+        "HSX_ADDR",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+    let out = hsx().args(["man", "bp", "add"]).assert().success();
+    let page = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(page.contains("hsx\\-bp\\-add"), "{page}");
+    hsx()
+        .args(["man", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no subcommand 'nope'"));
+}

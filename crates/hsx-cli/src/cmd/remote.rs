@@ -233,7 +233,7 @@ pub struct StepArgs {
     #[arg(value_parser = parse_u32)]
     pub pid: Option<u32>,
     /// Instructions to execute (default: the server's step size).
-    #[arg(short = 'n', long, value_parser = parse_num)]
+    #[arg(short = 'n', long = "count", visible_alias = "steps", value_parser = parse_num)]
     pub steps: Option<u64>,
     /// Step to the next source line (needs symbols).
     #[arg(long)]
@@ -286,7 +286,7 @@ pub enum ClockOp {
         #[arg(value_parser = parse_num)]
         steps: Option<u64>,
         /// Only this task.
-        #[arg(long, value_parser = parse_u32)]
+        #[arg(short = 'p', long, value_parser = parse_u32)]
         pid: Option<u32>,
     },
 }
@@ -551,7 +551,12 @@ pub enum TraceOp {
         #[arg(value_parser = parse_u32)]
         pid: u32,
         /// Records to show.
-        #[arg(short = 'n', long, default_value_t = 20)]
+        #[arg(
+            short = 'n',
+            long = "count",
+            visible_alias = "limit",
+            default_value_t = 20
+        )]
         limit: u32,
     },
     /// Global trace settings.
@@ -617,7 +622,7 @@ pub struct ListenArgs {
 #[derive(Debug, Clone, Args, PartialEq, Eq)]
 pub struct DmesgArgs {
     /// Newest entries to show.
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long = "count", visible_alias = "limit")]
     pub limit: Option<u32>,
     #[command(flatten)]
     pub common: Common,
@@ -641,7 +646,7 @@ pub enum ValOp {
         #[arg(value_parser = parse_u16)]
         oid: u16,
         /// Owning task instance.
-        #[arg(long, value_parser = parse_u32)]
+        #[arg(short = 'p', long, value_parser = parse_u32)]
         pid: Option<u32>,
     },
     /// Write a value.
@@ -653,14 +658,14 @@ pub enum ValOp {
         #[arg(allow_negative_numbers = true)]
         value: f64,
         /// Owning task instance.
-        #[arg(long, value_parser = parse_u32)]
+        #[arg(short = 'p', long, value_parser = parse_u32)]
         pid: Option<u32>,
     },
     /// List registered values.
     #[command(visible_alias = "list")]
     Ls {
         /// Only this task's.
-        #[arg(long, value_parser = parse_u32)]
+        #[arg(short = 'p', long, value_parser = parse_u32)]
         pid: Option<u32>,
         /// Only this group.
         #[arg(long, value_parser = parse_u32)]
@@ -686,7 +691,7 @@ pub enum CmdOp {
         #[arg(value_parser = parse_u16)]
         oid: u16,
         /// Owning task instance.
-        #[arg(long, value_parser = parse_u32)]
+        #[arg(short = 'p', long, value_parser = parse_u32)]
         pid: Option<u32>,
         /// Do not wait for the result.
         #[arg(long = "async")]
@@ -696,7 +701,7 @@ pub enum CmdOp {
     #[command(visible_alias = "list")]
     Ls {
         /// Only this task's.
-        #[arg(long, value_parser = parse_u32)]
+        #[arg(short = 'p', long, value_parser = parse_u32)]
         pid: Option<u32>,
         /// Only this group.
         #[arg(long, value_parser = parse_u32)]
@@ -722,7 +727,12 @@ pub struct EventsArgs {
     #[arg(short, long = "pid", value_name = "PID", value_delimiter = ',', value_parser = parse_u32)]
     pub pids: Vec<u32>,
     /// Recent events to show first.
-    #[arg(short = 'n', long, default_value_t = 20)]
+    #[arg(
+        short = 'n',
+        long = "count",
+        visible_alias = "limit",
+        default_value_t = 20
+    )]
     pub limit: usize,
     #[command(flatten)]
     pub common: Common,

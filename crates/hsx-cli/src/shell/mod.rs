@@ -116,7 +116,18 @@ pub fn help_topic(topic: &[String]) -> Option<String> {
             .cloned()?;
         node = next;
     }
-    Some(node.render_long_help().to_string())
+    // The shell has its own `connect`; the command-line ways to reach hsxd do not apply.
+    for id in ["connect", "token_file"] {
+        if node.get_arguments().any(|a| a.get_id() == id) {
+            node = node.mut_arg(id, |a| a.hide(true));
+        }
+    }
+    // In the shell a command is typed without `hsx`.
+    Some(
+        node.render_long_help()
+            .to_string()
+            .replacen("Usage: hsx ", "Usage: ", 1),
+    )
 }
 
 struct ShellHelper {
@@ -188,6 +199,14 @@ fn run_line(ctx: &mut Ctx, line: &str) -> LineOutcome {
     }
     let parsed = match ShellLine::try_parse_from(&words) {
         Ok(p) => p,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
+            let word = split::split(line)
+                .ok()
+                .and_then(|w| w.into_iter().next())
+                .unwrap_or_default();
+            eprintln!("hsx: error: no command '{word}' (`help` lists them)");
+            return LineOutcome::Continue;
+        }
         Err(e) => {
             // clap's message already says what is wrong and how to get help.
             let _ = e.print();
@@ -311,6 +330,10 @@ mod tests {
             );
         }
         let bp_add = help_topic(&["bp".into(), "add".into()]).unwrap_or_default();
+        assert!(
+            !bp_add.contains("--connect") && !bp_add.contains("--token-file"),
+            "{bp_add}"
+        );
         assert!(bp_add.contains("Address, symbol name"), "{bp_add}");
         assert!(help_topic(&["nope".into()]).is_none());
         // Every command renders its own help without panicking.

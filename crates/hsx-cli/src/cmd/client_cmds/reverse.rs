@@ -16,7 +16,12 @@ pub struct BackArgs {
     #[arg(value_parser = parse_u32)]
     pub pid: u32,
     /// Instructions of the task to go back.
-    #[arg(short = 'n', long, default_value_t = 1)]
+    #[arg(
+        short = 'n',
+        long = "count",
+        visible_alias = "steps",
+        default_value_t = 1
+    )]
     pub steps: u64,
     /// Run backwards to the task's previous breakpoint or watch hit instead.
     #[arg(short = 'c', long = "continue")]
