@@ -248,7 +248,13 @@ impl Poller {
             ),
         };
         s.status = match self.call(&req) {
-            Ok(_) => done,
+            Ok(reply) => {
+                // The header shows the clock as this reply has it, not as the last poll did.
+                if let Some(c) = reply.get("clock") {
+                    s.apply_clock(c);
+                }
+                done
+            }
             Err(e) => format!("error: {e}"),
         };
     }

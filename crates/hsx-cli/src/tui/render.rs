@@ -35,8 +35,24 @@ pub fn state_color(state: &str) -> Color {
 }
 
 /// The help line.
-pub const HELP: &str =
-    "q quit  ↑↓/jk select  p pause  r resume  s step  c clock  [ ] cursor  b breakpoint  K kill";
+pub const HELP: &str = "? help  q quit  ↑↓/jk select  p pause  r resume  s step  c clock  [ ] cursor  b breakpoint  K kill";
+
+/// The `?` overlay: every key and what the panes show.
+pub const HELP_KEYS: &[(&str, &str)] = &[
+    ("↑ ↓  j k", "select a task"),
+    ("p / r", "pause / resume the selected task"),
+    ("s  n", "step the selected task one instruction"),
+    ("c", "start or stop the auto clock"),
+    ("[ ]", "move the disassembly cursor"),
+    ("b", "set or clear a breakpoint at the cursor"),
+    ("K  K", "kill the selected task (press twice)"),
+    ("? h", "this help (any key closes it)"),
+    ("q  Esc  Ctrl-C", "quit"),
+    ("", ""),
+    ("Tasks", "* marks the task the scheduler runs next"),
+    ("Registers", "changed values are highlighted"),
+    ("Disassembly", "=> PC, * breakpoint, > cursor"),
+];
 
 /// Draws the whole monitor.
 pub fn draw(f: &mut Frame<'_>, s: &AppState) {
@@ -69,6 +85,39 @@ pub fn draw(f: &mut Frame<'_>, s: &AppState) {
     f.render_widget(
         Paragraph::new(help_text).style(Style::new().add_modifier(Modifier::DIM)),
         help,
+    );
+    if s.show_help {
+        draw_help(f);
+    }
+}
+
+/// The key overlay, centred, as large as the keys need (clipped on tiny terminals).
+fn draw_help(f: &mut Frame<'_>) {
+    let area = f.area();
+    let w = 58u16.min(area.width);
+    let h = (HELP_KEYS.len() as u16 + 2).min(area.height);
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let lines: Vec<Line<'_>> = HELP_KEYS
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{k:<16}"),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    f.render_widget(ratatui::widgets::Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" keys ")),
+        r,
     );
 }
 
@@ -433,6 +482,28 @@ mod tests {
             }
         }
         None
+    }
+
+    #[test]
+    fn question_mark_opens_a_key_overlay_at_80x24_and_any_key_closes_it() {
+        use super::super::state::Key;
+        let mut s = sample();
+        assert!(
+            lines(&render(&s, 80, 24))
+                .last()
+                .is_some_and(|l| l.starts_with("? help"))
+        );
+        assert_eq!(s.on_key(Key::Char('?')), None);
+        let text = lines(&render(&s, 80, 24)).join("\n");
+        assert!(text.contains(" keys "), "{text}");
+        assert!(
+            text.contains("set or clear a breakpoint at the cursor"),
+            "{text}"
+        );
+        // Esc closes the overlay instead of quitting.
+        assert_eq!(s.on_key(Key::Esc), None);
+        assert!(!lines(&render(&s, 80, 24)).join("\n").contains(" keys "));
+        assert_eq!(s.on_key(Key::Esc), Some(super::super::state::Action::Quit));
     }
 
     #[test]

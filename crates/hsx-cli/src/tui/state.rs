@@ -155,6 +155,8 @@ pub struct AppState {
     pub status: String,
     /// Kill asked once for this pid; a second `K` confirms.
     pub confirm_kill: Option<u32>,
+    /// The `?` key overlay is shown.
+    pub show_help: bool,
     /// Whether `stdout`/`stderr` events arrive (then `listen` polling stops).
     pub stdout_events: bool,
     partial: HashMap<(u32, bool), String>,
@@ -178,6 +180,7 @@ impl AppState {
             clock_running: false,
             clock: String::new(),
             status: String::new(),
+            show_help: false,
             confirm_kill: None,
             stdout_events: false,
             partial: HashMap::new(),
@@ -323,9 +326,17 @@ impl AppState {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         let rate = clock.get("rate_hz").and_then(Value::as_f64).unwrap_or(0.0);
+        // The same words as the status line ("clock started"/"clock stopped"): running or
+        // stopped first, the mode only as a detail.
+        let mode = text(clock, "mode").unwrap_or_default();
+        let state = match (self.clock_running, mode.as_str()) {
+            (false, _) => "stopped".to_string(),
+            (true, "active" | "") => "running".to_string(),
+            (true, "paused" | "idle") => "running (nothing to run)".to_string(),
+            (true, m) => format!("running ({m})"),
+        };
         self.clock = format!(
-            "clock {}{}",
-            text(clock, "mode").unwrap_or_else(|| "?".into()),
+            "clock {state}{}",
             if rate > 0.0 {
                 format!(" @ {rate} Hz")
             } else {
@@ -497,7 +508,13 @@ impl AppState {
     pub fn on_key(&mut self, key: Key) -> Option<Action> {
         let pending_kill = self.confirm_kill.take();
         let pid = self.selected;
+        if self.show_help {
+            // Any key closes the overlay; only Ctrl-C still quits from it.
+            self.show_help = false;
+            return (key == Key::CtrlC).then_some(Action::Quit);
+        }
         match key {
+            Key::Char('?') | Key::Char('h') => self.show_help = true,
             Key::Char('q') | Key::Esc | Key::CtrlC => return Some(Action::Quit),
             Key::Up | Key::Char('k') => self.move_selection(-1),
             Key::Down | Key::Char('j') => self.move_selection(1),

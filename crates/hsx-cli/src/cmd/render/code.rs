@@ -32,6 +32,15 @@ pub fn dis_lines(reply: &Value) -> Vec<DisLine> {
             let pc = num(ins, "pc")?;
             let mnemonic = dash(text(ins, "mnemonic"));
             let operands = text(ins, "operands").unwrap_or_default();
+            // A PC-relative offset (the last operand of CALL, B<cc>, CALLL) is shown as the
+            // absolute target, like JMP's.
+            let operands = match (num(ins, "target"), operands.rsplit_once(", ")) {
+                (Some(t), Some((head, last))) if last.parse::<i64>().is_ok() => {
+                    format!("{head}, 0x{t:04X}")
+                }
+                (Some(t), None) if operands.parse::<i64>().is_ok() => format!("0x{t:04X}"),
+                _ => operands,
+            };
             let text_ = if operands.is_empty() {
                 mnemonic
             } else {
@@ -56,7 +65,7 @@ pub fn dis_lines(reply: &Value) -> Vec<DisLine> {
             if let Some(l) = ins.get("line").filter(|l| l.is_object())
                 && let (Some(f), Some(n)) = (text(l, "file"), text(l, "line"))
             {
-                notes.push(format!("{f}:{n}"));
+                notes.push(format!("{}:{n}", relative_path(&f)));
             }
             Some(DisLine {
                 pc,
@@ -67,6 +76,16 @@ pub fn dis_lines(reply: &Value) -> Vec<DisLine> {
             })
         })
         .collect()
+}
+
+/// `path` relative to the working directory when it lies under it (source notes stay short).
+fn relative_path(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| p.strip_prefix(cwd).ok().map(|r| r.display().to_string()))
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| path.to_string())
 }
 
 /// `dis`: a listing with labels, the PC arrow and breakpoint dots.
@@ -182,5 +201,22 @@ mod tests {
             out,
             "main:\n  * 0x0000  10100005  LDI R1, 5\n=>  0x0004  21000000  JMP 0x0000                ; -> main\n"
         );
+    }
+
+    #[test]
+    fn relative_call_and_branch_offsets_show_absolute_targets() {
+        let cwd = std::env::current_dir().unwrap().join("app.mvasm");
+        let reply = json!({"disasm":{"instructions":[
+            {"pc":0x38,"word":0x2400_0007u32,"mnemonic":"CALL","operands":"7","target":0x54,
+             "target_symbol":{"name":"print_str","offset":0},
+             "line":{"file":cwd.display().to_string(),"line":28}},
+            {"pc":0x40,"word":0,"mnemonic":"BEQ","operands":"R1, R2, -2","target":0x38},
+            {"pc":0x44,"word":0,"mnemonic":"CALLR","operands":"R3"}
+        ]}});
+        let lines = dis_lines(&reply);
+        assert_eq!(lines[0].text, "CALL 0x0054");
+        assert_eq!(lines[0].note.as_deref(), Some("-> print_str  app.mvasm:28"));
+        assert_eq!(lines[1].text, "BEQ R1, R2, 0x0038");
+        assert_eq!(lines[2].text, "CALLR R3");
     }
 }

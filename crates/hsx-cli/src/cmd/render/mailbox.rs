@@ -20,6 +20,17 @@ pub fn namespace(n: Option<u64>) -> String {
     }
 }
 
+/// `namespace:name`, unless the name already carries its namespace (`pid:3`).
+fn qualified_name(d: &Value) -> String {
+    let ns = namespace(num(d, "namespace"));
+    let name = dash(text(d, "name"));
+    if name.starts_with(&format!("{ns}:")) {
+        name
+    } else {
+        format!("{ns}:{name}")
+    }
+}
+
 /// `mailbox_snapshot`: top-level `descriptors` and `stats`.
 pub fn mailboxes(reply: &Value) -> String {
     let mut t = Table::new(&[
@@ -36,12 +47,7 @@ pub fn mailboxes(reply: &Value) -> String {
     for d in list(reply, "descriptors") {
         t.row(vec![
             dash(text(d, "descriptor_id")).into(),
-            format!(
-                "{}:{}",
-                namespace(num(d, "namespace")),
-                dash(text(d, "name"))
-            )
-            .into(),
+            qualified_name(d).into(),
             dash(text(d, "owner_pid")).into(),
             dash(text(d, "capacity")).into(),
             dash(text(d, "bytes_used")).into(),
@@ -150,6 +156,14 @@ pub fn message_bytes(m: &Value) -> Vec<u8> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn mailbox_names_carry_their_namespace_once() {
+        let pid = json!({"namespace": 0, "name": "pid:3"});
+        let svc = json!({"namespace": 1, "name": "stdio.out"});
+        assert_eq!(qualified_name(&pid), "pid:3");
+        assert_eq!(qualified_name(&svc), "svc:stdio.out");
+    }
 
     #[test]
     fn message_bytes_prefers_text_then_hex_and_ignores_bad_hex() {
