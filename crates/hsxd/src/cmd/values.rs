@@ -146,8 +146,11 @@ pub(crate) fn val_list(ctx: &Ctx<'_>, f: RegistryFilter) -> Result<Outcome, Prot
 /// `val.get`: `{status, value?, f16?, pid?}`.
 pub(crate) fn val_get(ctx: &Ctx<'_>, a: ValArgs) -> Result<Outcome, ProtoError> {
     lock_if(ctx, a.pid)?;
-    let r = ctx.daemon().exec().val_get(a.oid, a.pid);
-    let v = ValueResult::of(r.map_err(|e| e.code()), a.pid);
+    let exec = ctx.daemon().exec();
+    let r = exec.val_get(a.oid, a.pid);
+    let pid = a.pid.or_else(|| value_owner(&exec, a.oid));
+    drop(exec);
+    let v = ValueResult::of(r.map_err(|e| e.code()), pid);
     Ok(Reply::with("value", to_value(&v)).into())
 }
 
@@ -158,8 +161,9 @@ pub(crate) fn val_set(ctx: &Ctx<'_>, a: ValArgs) -> Result<Outcome, ProtoError> 
     let mut exec = d.exec();
     let r = exec.val_set(a.oid, a.pid, a.value.unwrap_or(0.0));
     publish(d, &mut exec);
+    let pid = a.pid.or_else(|| value_owner(&exec, a.oid));
     drop(exec);
-    let v = ValueResult::of(r.map(|res| res.bits).map_err(|e| e.code()), a.pid);
+    let v = ValueResult::of(r.map(|res| res.bits).map_err(|e| e.code()), pid);
     Ok(Reply::with("value", to_value(&v)).into())
 }
 
@@ -188,17 +192,25 @@ pub(crate) fn cmd_call(ctx: &Ctx<'_>, a: CallArgs) -> Result<Outcome, ProtoError
     let mut exec = d.exec();
     let r = exec.cmd_call(a.oid, a.pid, a.async_call);
     publish(d, &mut exec);
+    // Like the reference, the reply names the owner the OID resolved to.
+    let pid = a.pid.or_else(|| {
+        let f = ListFilter {
+            oid: Some(a.oid),
+            ..ListFilter::default()
+        };
+        exec.cmd_list(&f).first().map(|c| c.owner_pid)
+    });
     drop(exec);
     let v = match r {
         Ok(result) => CallResult {
             status: 0,
             result,
-            pid: a.pid,
+            pid,
         },
         Err(e) => CallResult {
             status: e.code(),
             result: None,
-            pid: a.pid,
+            pid,
         },
     };
     Ok(Reply::with("command", to_value(&v)).into())
@@ -212,4 +224,14 @@ pub(crate) fn cmd_stats(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
         strings: Strings::from(&st.strings),
     };
     Ok(Reply::with("stats", to_value(&stats)).into())
+}
+
+/// The task owning value `oid` when no PID was given (the reply names it, as the
+/// reference's does).
+fn value_owner(exec: &hsx_exec::Executive, oid: u16) -> Option<u32> {
+    let f = ListFilter {
+        oid: Some(oid),
+        ..ListFilter::default()
+    };
+    exec.val_list(&f).first().map(|v| v.owner_pid)
 }

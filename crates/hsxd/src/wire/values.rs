@@ -155,7 +155,7 @@ pub struct ValueResult {
     /// The value, f16 bits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub f16: Option<u16>,
-    /// The task the request named, if it named one.
+    /// The task the request named, else the owner the OID resolved to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
 }
@@ -187,7 +187,7 @@ pub struct CallResult {
     pub status: u16,
     /// The handler's result (none on failure).
     pub result: Option<u32>,
-    /// The task the request named, if it named one.
+    /// The task the request named, else the owner the OID resolved to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
 }
