@@ -232,7 +232,11 @@ fn load_image(d: &Daemon, args: &LoadArgs) -> Result<LoadedImage, OpError> {
         _ => Ok(false),
     };
     publish(d, &mut exec);
-    let rep = rep?;
+    let rep = rep.map_err(|e| match e {
+        // The loader's own texts quote header fields; the file may not be the client's.
+        hsx_exec::ExecError::Image(le) => OpError::failed(le.without_file_bytes()),
+        other => OpError::from(other),
+    })?;
     let paused = paused?;
     // The `.sym` is read without the executive locked.
     drop(exec);
