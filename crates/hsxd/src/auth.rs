@@ -8,12 +8,15 @@
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::Path;
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::args::Obj;
 use crate::codec::parse_request;
 use crate::error::ProtoError;
+use crate::policy::{Grant, Policy};
 use crate::reply::Reply;
 
 /// Shortest token accepted: anything shorter is guessable.
@@ -117,15 +120,16 @@ fn is_loopback(ip: IpAddr) -> bool {
 pub enum Gate {
     /// Answer this and keep waiting for the token.
     Reply(Reply),
-    /// The connection is now authenticated; answer this (`auth`).
-    Authenticated(Reply),
-    /// The connection is now authenticated; handle this request (`session.open` with its
-    /// `token` removed).
-    Forward(Obj),
+    /// The connection is now authenticated as this principal; answer this (`auth`).
+    Authenticated(Reply, Arc<Grant>),
+    /// The connection is now authenticated as this principal; handle this request
+    /// (`session.open` with its `token` removed).
+    Forward(Obj, Arc<Grant>),
 }
 
-/// Checks one line of a connection that has not presented the token yet.
-pub fn gate(token: &Token, line: &str) -> Gate {
+/// Checks one line of a connection that has not presented a token yet: one of
+/// `policy`'s tokens admits it with that token's grant.
+pub fn gate(policy: &Policy, line: &str) -> Gate {
     let mut obj = match parse_request(line) {
         Ok(o) => o,
         Err(_) => return Gate::Reply(auth_required()),
@@ -136,14 +140,14 @@ pub fn gate(token: &Token, line: &str) -> Gate {
         .map(|c| c.trim().to_ascii_lowercase())
         .unwrap_or_default();
     let offered = obj.remove("token");
-    let valid = offered
+    let grant = offered
         .as_ref()
         .and_then(Value::as_str)
-        .is_some_and(|t| token.matches(t));
-    match (cmd.as_str(), valid) {
-        ("auth", true) => Gate::Authenticated(Reply::with("auth", serde_json::json!("ok"))),
-        ("session.open", true) => Gate::Forward(obj),
-        ("auth" | "session.open", false) if offered.is_some() => {
+        .and_then(|t| policy.authenticate(t));
+    match (cmd.as_str(), grant) {
+        ("auth", Some(g)) => Gate::Authenticated(Reply::with("auth", serde_json::json!("ok")), g),
+        ("session.open", Some(g)) => Gate::Forward(obj, g),
+        ("auth" | "session.open", None) if offered.is_some() => {
             tracing::warn!("a connection offered a wrong token");
             Gate::Reply(Reply::error(&ProtoError::msg("auth_failed")))
         }
@@ -184,12 +188,15 @@ mod tests {
 
     #[test]
     fn the_gate_admits_auth_and_session_open_with_the_token_only() {
-        let t = token();
+        let t = Policy::single(Some(token()));
         let ok = format!(r#"{{"cmd":"auth","token":"{SECRET}"}}"#);
-        assert!(matches!(gate(&t, &ok), Gate::Authenticated(_)));
+        assert!(matches!(gate(&t, &ok), Gate::Authenticated(..)));
         let open = format!(r#"{{"cmd":"session.open","token":"{SECRET}","client":"x"}}"#);
         match gate(&t, &open) {
-            Gate::Forward(obj) => assert!(obj.get("token").is_none()),
+            Gate::Forward(obj, g) => {
+                assert!(obj.get("token").is_none());
+                assert_eq!(g.name, "token");
+            }
             other => panic!("{other:?}"),
         }
         for line in [

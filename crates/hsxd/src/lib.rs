@@ -46,6 +46,7 @@ pub mod hal_log;
 pub mod hex;
 pub mod host_fs;
 pub mod ids;
+pub mod policy;
 pub mod program;
 pub mod reply;
 pub mod report;

@@ -32,6 +32,11 @@ struct Cli {
     /// poke, kill and shut down. Logged as a warning.
     #[arg(long)]
     insecure_listen: bool,
+    /// Access policy (JSON): per token its capabilities (observe, control, debug, load,
+    /// admin) and app names, what clients without a token may do, and limits on sessions,
+    /// connections and subscriptions. See docs/security.md.
+    #[arg(long, value_name = "FILE", env = "HSXD_POLICY")]
+    policy: Option<PathBuf>,
     /// Root directory of the sandboxed guest file system.
     #[arg(long, value_name = "DIR")]
     fs_root: Option<PathBuf>,
@@ -126,11 +131,15 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         .as_deref()
         .map(hsxd::auth::Token::from_file)
         .transpose()?;
-    if token.is_none() && !hsxd::auth::is_local(&cli.listen) {
+    let policy = match &cli.policy {
+        Some(path) => hsxd::policy::Policy::from_file(path, token)?,
+        None => hsxd::policy::Policy::single(token),
+    };
+    if !policy.needs_token() && !hsxd::auth::is_local(&cli.listen) {
         if !cli.insecure_listen {
             anyhow::bail!(
                 "refusing to listen on {} without a token: give --token-file FILE (or \
-                 HSXD_TOKEN_FILE), or --insecure-listen to let anyone who reaches it control \
+                 HSXD_TOKEN_FILE, or tokens in --policy), or --insecure-listen to let anyone who reaches it control \
                  hsxd",
                 cli.listen
             );
@@ -152,12 +161,10 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
         let daemon = Daemon::with_mem_layout(backends, config.mem, bus, time);
-        let mut server = hsxd::bind(&config.listen, daemon)
+        let server = hsxd::bind(&config.listen, daemon)
             .await
-            .with_context(|| format!("binding {}", config.listen))?;
-        if let Some(t) = token {
-            server = server.with_token(t);
-        }
+            .with_context(|| format!("binding {}", config.listen))?
+            .with_policy(policy);
         let addr = server.listen_addr();
         // The one start-up line; scripts that pass `--listen 127.0.0.1:0` learn the port
         // from it. The log gets the details.
