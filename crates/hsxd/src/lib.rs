@@ -42,6 +42,7 @@ pub mod error;
 pub mod event_map;
 pub mod events;
 pub mod fram;
+pub mod gate;
 pub mod hal_log;
 pub mod hex;
 pub mod host_fs;

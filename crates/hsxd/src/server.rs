@@ -20,11 +20,12 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::{Gate, Token};
+use crate::auth::Token;
 use crate::codec::{Inbound, RequestReader};
 use crate::context::{Outcome, Peer, PostAction};
 use crate::dispatch::{handle_line_as, handle_request_as};
 use crate::events::{SubHandle, Take};
+use crate::gate::Gate;
 use crate::policy::Policy;
 use crate::reply::Reply;
 use crate::state::Daemon;
@@ -390,7 +391,7 @@ pub async fn serve_connection<R, W>(
             _ = cancel.cancelled() => break,
             inbound = reader.next(), if reading => match inbound {
                 Inbound::Line(line) => {
-                    let gated = locked.then(|| crate::auth::gate(&policy, &line));
+                    let gated = locked.then(|| crate::gate::gate(&policy, &line));
                     let outcome = match gated {
                         None => handle_line_as(&d, &line, &peer),
                         Some(Gate::Reply(r)) => Outcome::reply(r),
