@@ -58,7 +58,7 @@ pub fn handle_request_as(d: &Daemon, obj: &Obj, peer: &Peer) -> Outcome {
     match try_handle(d, obj, peer) {
         Ok(out) => out,
         Err(e) => {
-            tracing::debug!(error = %e, "request failed");
+            tracing::debug!(error = %crate::report::log_safe(&e.to_string()), "request failed");
             Outcome::reply(Reply::error(&e))
         }
     }
