@@ -40,6 +40,13 @@ struct Cli {
     /// Root directory of the sandboxed guest file system.
     #[arg(long, value_name = "DIR")]
     fs_root: Option<PathBuf>,
+    /// Largest file a guest may write under --fs-root, in bytes (a write past it fails
+    /// with ENOSPC).
+    #[arg(long, value_name = "BYTES", default_value_t = hsxd::host_fs::DEFAULT_MAX_FILE_BYTES)]
+    fs_max_file_bytes: u64,
+    /// Files one task may hold open at once under --fs-root (64 in all tasks together).
+    #[arg(long, value_name = "N", default_value_t = hsxd::host_fs::DEFAULT_MAX_OPEN_PER_TASK)]
+    fs_max_open_per_task: usize,
     /// File backing the FRAM used for value persistence.
     #[arg(long, value_name = "FILE")]
     fram: Option<PathBuf>,
@@ -83,11 +90,13 @@ async fn shutdown_signal() {
 /// The executive's host side: a real clock, the guest file system (sandboxed in `--fs-root`,
 /// in memory without it), FRAM persistence (`--fram`, in memory without it) and a HAL that
 /// logs CAN frames.
-fn host_backends(config: &DaemonConfig) -> anyhow::Result<Backends> {
+fn host_backends(config: &DaemonConfig, fs_limits: (u64, usize)) -> anyhow::Result<Backends> {
     let mut backends = Backends::new(InstantClock(Instant::now())).with_hal(LogHal::default());
     if let Some(root) = &config.fs_root {
         let fs = HostFs::create(root)
-            .with_context(|| format!("cannot use {} as the file-system root", root.display()))?;
+            .with_context(|| format!("cannot use {} as the file-system root", root.display()))?
+            .with_max_file_size(fs_limits.0)
+            .with_max_open_per_task(fs_limits.1);
         backends = backends.with_fs(fs);
     }
     if let Some(path) = &config.fram {
@@ -152,7 +161,7 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         fram: cli.fram,
         mem: cli.mem,
     };
-    let backends = host_backends(&config)?;
+    let backends = host_backends(&config, (cli.fs_max_file_bytes, cli.fs_max_open_per_task))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
