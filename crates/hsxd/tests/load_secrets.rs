@@ -1,6 +1,7 @@
 //! `load` never hands a client the contents of a host file: a source that does not
 //! assemble is reported by position only, `.include` stays inside the source's directory
-//! tree, and loader errors quote no header bytes.
+//! tree, and loader errors quote no header bytes. Also: output beyond a task's ring is
+//! counted, not silently lost.
 
 mod common;
 
@@ -152,5 +153,66 @@ async fn loader_errors_quote_no_header_bytes() {
     f.set_len(hsx_asm::MAX_INCLUDE_BYTES + 1).expect("set_len");
     let e = load_error(&s, &big).await;
     assert!(e.contains("too large"), "{e}");
+    s.stop().await;
+}
+
+/// 2000 lines of 16 bytes: more than a task's output ring holds.
+const CHATTY: &str = "\
+.name \"chatty\"
+.entry main
+.text
+main:
+    LDI   R4, 0
+    LDI32 R5, 2000
+    LDI   R6, 1
+again:
+    LDI32 R1, line
+    LDI32 R3, line_end
+    SUB   R2, R3, R1
+    SVC   1, 1
+    ADD   R4, R4, R6
+    CMP   R4, R5
+    JZ    done
+    JMP   again
+done:
+    LDI   R0, 0
+    SVC   1, 0
+.data
+line:
+    .ascii \"0123456789abcde\\n\"
+line_end:
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_that_overflows_a_task_ring_is_counted_by_listen() {
+    let s = TestServer::start_exec().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("chatty.mvasm");
+    write(&path, CHATTY);
+    let r = s.one_shot(json!({"cmd": "load", "path": path})).await;
+    let pid = ok(&r)["image"]["pid"].as_u64().expect("pid");
+    ok(&s.one_shot(json!({"cmd": "clock", "op": "start"})).await);
+    // Wait (bounded) for the task to finish.
+    let mut done = false;
+    for _ in 0..500 {
+        let ps = s.one_shot(json!({"cmd": "ps"})).await;
+        let state = &ok(&ps)["tasks"]["tasks"][0]["state"];
+        if state == "returned" || state == "terminated" {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(done, "chatty did not finish");
+    let r = s
+        .one_shot(json!({"cmd": "listen", "pid": pid, "limit": 100000, "max_len": 0}))
+        .await;
+    let kept: u64 = ok(&r)["messages"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|x| x["length"].as_u64()).sum())
+        .unwrap_or(0);
+    let dropped = r["dropped_bytes"][pid.to_string()].as_u64().unwrap_or(0);
+    assert_eq!(kept + dropped, 2000 * 16, "{kept} kept, {dropped} dropped");
+    assert!(dropped > 0 && kept <= hsxd::task_output::KEEP_BYTES_PER_TASK as u64);
     s.stop().await;
 }
