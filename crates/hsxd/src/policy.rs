@@ -12,7 +12,8 @@
 //! ```json
 //! {"anonymous": {"capabilities": ["observe"]},
 //!  "tokens": [{"name": "ci", "token_file": "ci.token",
-//!              "capabilities": ["observe", "load"], "apps": ["blinky*"]}],
+//!              "capabilities": ["observe", "load"], "apps": ["blinky*"],
+//!              "req_caps": ["mailbox", "uart"]}],
 //!  "bind_sessions": "connection",
 //!  "limits": {"sessions_per_connection": 8, "sessions_total": 256,
 //!             "connections": 128, "subscribers": 64}}
@@ -120,6 +121,27 @@ pub struct Grant {
     /// App names it may load and act on (`*` at the end matches any suffix); `None` means
     /// every app.
     pub apps: Option<Vec<String>>,
+    /// Image capability bits (the header's `req_caps`: [`REQ_CAP_NAMES`]) an image it
+    /// loads may request; `None` means any.
+    pub req_caps: Option<u32>,
+}
+
+/// The header's `req_caps` bits by name, bit 0 first.
+pub const REQ_CAP_NAMES: [&str; 5] = ["mailbox", "values", "fram", "can", "uart"];
+
+/// The names of the bits set in `mask` (unknown bits as hex).
+pub fn req_cap_names(mask: u32) -> Vec<String> {
+    let mut out: Vec<String> = REQ_CAP_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, n)| (*n).to_string())
+        .collect();
+    let unknown = mask & !((1 << REQ_CAP_NAMES.len()) - 1);
+    if unknown != 0 {
+        out.push(format!("{unknown:#x}"));
+    }
+    out
 }
 
 impl Grant {
@@ -129,7 +151,13 @@ impl Grant {
             name: name.to_string(),
             caps: Caps::ALL,
             apps: None,
+            req_caps: None,
         }
+    }
+
+    /// The `req_caps` bits of an image that this grant does not allow (0: it may load it).
+    pub fn refused_req_caps(&self, image_req_caps: u32) -> u32 {
+        self.req_caps.map_or(0, |allowed| image_req_caps & !allowed)
     }
 
     /// Whether it may act on the app `name` (an unnamed image counts as the app `""`).
@@ -224,6 +252,7 @@ struct GrantFile {
     #[serde(default)]
     capabilities: Vec<String>,
     apps: Option<Vec<String>>,
+    req_caps: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -399,10 +428,30 @@ fn grant_of(g: &GrantFile, default_name: &str) -> Result<Grant, String> {
             format!("unknown capability '{c}' for '{name}' (observe, control, debug, load, admin)")
         })?);
     }
+    let req_caps = match &g.req_caps {
+        None => None,
+        Some(names) => {
+            let mut mask = 0u32;
+            for n in names {
+                let bit = REQ_CAP_NAMES
+                    .iter()
+                    .position(|k| k.eq_ignore_ascii_case(n.trim()))
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown req_caps bit '{n}' for '{name}' ({})",
+                            REQ_CAP_NAMES.join(", ")
+                        )
+                    })?;
+                mask |= 1 << bit;
+            }
+            Some(mask)
+        }
+    };
     Ok(Grant {
         name,
         caps: Caps::of(&caps),
         apps: g.apps.clone(),
+        req_caps,
     })
 }
 
@@ -433,6 +482,28 @@ mod tests {
         assert_eq!(admin.map(|g| g.name.clone()), Some("token2".into()));
         assert!(p.authenticate("nope-nope-nope-nope").is_none());
         assert_eq!(p.anonymous().caps, Caps::of(&[Cap::Observe]));
+    }
+
+    #[test]
+    fn req_caps_are_named_bits() {
+        let p = Policy::parse(
+            r#"{"tokens":[{"token":"ci-token-0123456789","capabilities":["load"],"req_caps":["mailbox","UART"]}]}"#,
+            Path::new("."),
+        );
+        let p = p.unwrap_or_else(|e| panic!("{e}"));
+        let g = p.authenticate("ci-token-0123456789");
+        let g = g.unwrap_or_else(|| panic!("token"));
+        assert_eq!(g.req_caps, Some(0b1_0001));
+        assert_eq!(g.refused_req_caps(0b1_0001), 0);
+        assert_eq!(g.refused_req_caps(0b0_0110), 0b110);
+        assert_eq!(req_cap_names(0b100_0110), ["values", "fram", "0x40"]);
+        assert_eq!(Grant::full("x").refused_req_caps(u32::MAX), 0);
+        let e = Policy::parse(r#"{"anonymous":{"req_caps":["gpio"]}}"#, Path::new("."));
+        assert!(
+            e.err()
+                .unwrap_or_default()
+                .contains("unknown req_caps bit 'gpio'")
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ fn grant(name: &str, caps: &[Cap], apps: Option<&[&str]>) -> Grant {
         name: name.into(),
         caps: Caps::of(caps),
         apps: apps.map(|a| a.iter().map(|s| s.to_string()).collect()),
+        req_caps: None,
     }
 }
 
@@ -38,7 +39,10 @@ fn token_policy() -> Policy {
         .with_token(token(OBSERVER), grant("viewer", &[Cap::Observe], None))
         .with_token(
             token(CI),
-            grant("ci", &[Cap::Observe, Cap::Load], Some(&["spin*"])),
+            Grant {
+                req_caps: Some(0b1_0001),
+                ..grant("ci", &[Cap::Observe, Cap::Load], Some(&["spin*"]))
+            },
         )
         .with_token(token(ADMIN), Grant::full("admin"))
 }
@@ -302,6 +306,14 @@ async fn grants_follow_the_token_and_its_apps() {
     let pid = load(&mut ci, &s.spin).await;
     let r = ci.rpc(json!({"cmd": "load", "path": s.other})).await;
     assert_eq!(err(&r), "permission_denied:app:other");
+    // The image asks for FRAM and CAN, which this token's grant does not include.
+    let fram = s.spin.with_file_name("spin_fram.mvasm");
+    std::fs::write(&fram, format!(".req_caps 0xC\n{SPIN}")).expect("write");
+    let r = ci.rpc(json!({"cmd": "load", "path": fram})).await;
+    assert_eq!(err(&r), "permission_denied:req_caps:fram,can");
+    let ok_caps = s.spin.with_file_name("spin_uart.mvasm");
+    std::fs::write(&ok_caps, format!(".req_caps 0x11\n{SPIN}")).expect("write");
+    ok(&ci.rpc(json!({"cmd": "load", "path": ok_caps})).await);
     let r = ci.rpc(json!({"cmd": "pause", "pid": pid})).await;
     assert_eq!(err(&r), "permission_denied:control");
     // Another app's task is out of reach even for a capability the token has.

@@ -223,14 +223,21 @@ pub(crate) fn load(ctx: &Ctx<'_>, a: LoadArgs) -> Result<Outcome, ProtoError> {
 
 fn load_image(d: &Daemon, args: &LoadArgs, grant: Option<&Grant>) -> Result<LoadedImage, OpError> {
     let (bytes, assembled_sym) = read_program(&args.path)?;
-    // A grant limited to some apps loads only those (by the name in the image header).
-    if let Some(g) = grant.filter(|g| g.apps.is_some()) {
-        let name = hsx_image::Image::parse(&bytes)
-            .ok()
-            .and_then(|im| im.app_name)
-            .unwrap_or_default();
+    // A grant limited to some apps loads only those (by the name in the image header),
+    // and one limited in image capabilities only images that request no others.
+    if let Some(g) = grant.filter(|g| g.apps.is_some() || g.req_caps.is_some())
+        && let Ok(im) = hsx_image::Image::parse(&bytes)
+    {
+        let name = im.app_name.unwrap_or_default();
         if !g.allows_app(&name) {
             return Err(OpError::failed(format!("permission_denied:app:{name}")));
+        }
+        let refused = g.refused_req_caps(im.req_caps);
+        if refused != 0 {
+            return Err(OpError::failed(format!(
+                "permission_denied:req_caps:{}",
+                crate::policy::req_cap_names(refused).join(",")
+            )));
         }
     }
     let abs = std::fs::canonicalize(&args.path)
