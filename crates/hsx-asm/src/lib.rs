@@ -33,6 +33,7 @@ mod link;
 mod meta;
 mod object;
 mod output;
+mod redact;
 mod source;
 
 use std::path::{Path, PathBuf};
@@ -72,7 +73,19 @@ pub struct AsmOptions {
     pub req_caps: Option<u16>,
     /// Build the `.sym` symbol file.
     pub emit_sym: bool,
+    /// Confine `.include` to this directory tree: a target must resolve (symlinks
+    /// followed) inside it, be a regular file and hold at most [`MAX_INCLUDE_BYTES`].
+    /// For assembling on someone else's behalf (hsxd's `load`), where `.include
+    /// "/etc/passwd"` must read nothing.
+    pub include_root: Option<PathBuf>,
+    /// Diagnostics that quote no source text: no source excerpt, and every word of a
+    /// message that also occurs in a source file is replaced by `…`. For reporting to a
+    /// client that may not be allowed to read the file.
+    pub redact: bool,
 }
+
+/// Largest file `.include` reads when [`AsmOptions::include_root`] is set.
+pub const MAX_INCLUDE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// One in-memory source file.
 #[derive(Debug, Clone)]
@@ -131,15 +144,30 @@ pub fn assemble_sources(inputs: &[SourceInput], opts: &AsmOptions) -> Result<Asm
 
 /// [`assemble_sources`] taking ownership, so each source text is copied into [`Sources`]
 /// once rather than once per public entry point.
-fn assemble_owned(mut inputs: Vec<SourceInput>, opts: &AsmOptions) -> Result<AsmOutput, AsmError> {
+fn assemble_owned(inputs: Vec<SourceInput>, opts: &AsmOptions) -> Result<AsmOutput, AsmError> {
+    let mut sources = Sources::default();
+    let out = assemble_into(inputs, opts, &mut sources);
+    match out {
+        Err(AsmError::Source(d)) if opts.redact => {
+            Err(AsmError::Source(redact::redact(d, &sources)))
+        }
+        other => other,
+    }
+}
+
+fn assemble_into(
+    mut inputs: Vec<SourceInput>,
+    opts: &AsmOptions,
+    sources: &mut Sources,
+) -> Result<AsmOutput, AsmError> {
     if inputs.is_empty() {
         return Err(AsmError::Input("no input files".into()));
     }
-    let mut sources = Sources::default();
     let mut objects = Vec::with_capacity(inputs.len());
     let mut diags = Vec::new();
     {
-        let mut asm = Assembler::new(&mut sources);
+        let mut asm = Assembler::new(sources);
+        asm.include_root = opts.include_root.clone();
         for input in &mut inputs {
             // Only the names are needed after this (for the default app name).
             let text = std::mem::take(&mut input.text);
@@ -159,7 +187,7 @@ fn assemble_owned(mut inputs: Vec<SourceInput>, opts: &AsmOptions) -> Result<Asm
             errs.into_iter().map(|(l, m)| sources.diag(l, m)).collect(),
         ))
     };
-    let linked = link::link(&mut objects, &sources).map_err(|e| located(e, &sources))?;
+    let linked = link::link(&mut objects, sources).map_err(|e| located(e, sources))?;
 
     // Header choices: options override directives; conflicting directives are errors.
     let mut app_name = opts.app_name.clone();
@@ -195,7 +223,7 @@ fn assemble_owned(mut inputs: Vec<SourceInput>, opts: &AsmOptions) -> Result<Asm
         }
     }
     if !errs.is_empty() {
-        return Err(located(errs, &sources));
+        return Err(located(errs, sources));
     }
     if app_name.is_none() {
         app_name = seen_name.map(|(n, _)| n);
@@ -221,7 +249,7 @@ fn assemble_owned(mut inputs: Vec<SourceInput>, opts: &AsmOptions) -> Result<Asm
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        output::build_sym(&linked, &objects, &sources, &hxe_path, image.crc32)
+        output::build_sym(&linked, &objects, sources, &hxe_path, image.crc32)
     });
     Ok(AsmOutput {
         image,

@@ -261,3 +261,51 @@ pub enum MetadataError {
         section: &'static str,
     },
 }
+
+impl LoadError {
+    /// The message without anything read from the file: the header version, stored and
+    /// computed CRC, ISA extension bits, string offsets and mailbox mode tokens are left
+    /// out, so a daemon that loads a file for a client cannot be used to read the bytes of
+    /// a file the client may not open. Other variants keep their [`core::fmt::Display`].
+    pub fn without_file_bytes(&self) -> String {
+        use alloc::string::ToString;
+        match self {
+            LoadError::UnsupportedVersion(_) => "Unsupported HSXE version".into(),
+            LoadError::CrcMismatch { .. } => "CRC mismatch".into(),
+            LoadError::UnsupportedIsaExt { .. } => {
+                "image needs MiniVM ISA extension bits this executive does not implement".into()
+            }
+            LoadError::StringOffsetOutOfRange { .. } => {
+                "metadata string offset out of range".into()
+            }
+            LoadError::UnknownMailboxMode { .. } => "unknown mailbox mode".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn file_bytes_are_left_out() {
+        let e = LoadError::UnsupportedVersion(0x3A78);
+        assert!(e.to_string().contains("3A78"));
+        assert!(!e.without_file_bytes().contains("3A78"));
+        let e = LoadError::CrcMismatch {
+            file: 0x6874_6170,
+            calc: 0x1234_5678,
+        };
+        assert_eq!(e.without_file_bytes(), "CRC mismatch");
+        let e = LoadError::UnknownMailboxMode {
+            token: "hunter2".into(),
+        };
+        assert!(!e.without_file_bytes().contains("hunter2"));
+        assert_eq!(
+            LoadError::Truncated.without_file_bytes(),
+            LoadError::Truncated.to_string()
+        );
+    }
+}

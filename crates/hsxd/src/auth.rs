@@ -8,13 +8,7 @@
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::Path;
 
-use serde_json::Value;
 use subtle::ConstantTimeEq;
-
-use crate::args::Obj;
-use crate::codec::parse_request;
-use crate::error::ProtoError;
-use crate::reply::Reply;
 
 /// Shortest token accepted: anything shorter is guessable.
 pub const MIN_TOKEN_LEN: usize = 16;
@@ -112,49 +106,6 @@ fn is_loopback(ip: IpAddr) -> bool {
     }
 }
 
-/// What a connection's gate did with a line before authentication.
-#[derive(Debug)]
-pub enum Gate {
-    /// Answer this and keep waiting for the token.
-    Reply(Reply),
-    /// The connection is now authenticated; answer this (`auth`).
-    Authenticated(Reply),
-    /// The connection is now authenticated; handle this request (`session.open` with its
-    /// `token` removed).
-    Forward(Obj),
-}
-
-/// Checks one line of a connection that has not presented the token yet.
-pub fn gate(token: &Token, line: &str) -> Gate {
-    let mut obj = match parse_request(line) {
-        Ok(o) => o,
-        Err(_) => return Gate::Reply(auth_required()),
-    };
-    let cmd = obj
-        .get("cmd")
-        .and_then(Value::as_str)
-        .map(|c| c.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    let offered = obj.remove("token");
-    let valid = offered
-        .as_ref()
-        .and_then(Value::as_str)
-        .is_some_and(|t| token.matches(t));
-    match (cmd.as_str(), valid) {
-        ("auth", true) => Gate::Authenticated(Reply::with("auth", serde_json::json!("ok"))),
-        ("session.open", true) => Gate::Forward(obj),
-        ("auth" | "session.open", false) if offered.is_some() => {
-            tracing::warn!("a connection offered a wrong token");
-            Gate::Reply(Reply::error(&ProtoError::msg("auth_failed")))
-        }
-        _ => Gate::Reply(auth_required()),
-    }
-}
-
-fn auth_required() -> Reply {
-    Reply::error(&ProtoError::msg("auth_required"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,12 +114,6 @@ mod tests {
 
     fn token() -> Token {
         Token::new(SECRET).unwrap_or_else(|| Token(b"x".to_vec()))
-    }
-
-    fn text(r: &Reply) -> String {
-        let mut buf = Vec::new();
-        r.write_line(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
     }
 
     #[test]
@@ -180,39 +125,6 @@ mod tests {
         assert!(!t.matches(""));
         assert!(!format!("{t:?}").contains("secret"));
         assert!(Token::new("short").is_none());
-    }
-
-    #[test]
-    fn the_gate_admits_auth_and_session_open_with_the_token_only() {
-        let t = token();
-        let ok = format!(r#"{{"cmd":"auth","token":"{SECRET}"}}"#);
-        assert!(matches!(gate(&t, &ok), Gate::Authenticated(_)));
-        let open = format!(r#"{{"cmd":"session.open","token":"{SECRET}","client":"x"}}"#);
-        match gate(&t, &open) {
-            Gate::Forward(obj) => assert!(obj.get("token").is_none()),
-            other => panic!("{other:?}"),
-        }
-        for line in [
-            r#"{"cmd":"ps"}"#.to_string(),
-            r#"{"cmd":"auth"}"#.to_string(),
-            "not json".to_string(),
-            r#"{"cmd":"ps","token":"0123456789abcdef-secret"}"#.to_string(),
-        ] {
-            match gate(&t, &line) {
-                Gate::Reply(r) => assert!(text(&r).contains("auth_required"), "{line}"),
-                other => panic!("{line}: {other:?}"),
-            }
-        }
-        match gate(&t, r#"{"cmd":"auth","token":"wrong-wrong-wrong-wrong"}"#) {
-            Gate::Reply(r) => {
-                let s = text(&r);
-                assert!(
-                    s.contains("auth_failed") && !s.contains("wrong-wrong"),
-                    "{s}"
-                );
-            }
-            other => panic!("{other:?}"),
-        }
     }
 
     #[test]

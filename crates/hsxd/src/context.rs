@@ -3,9 +3,12 @@
 //! Kept apart from [`crate::dispatch`] so that command files depend on this and on the
 //! daemon state only, and the dispatcher depends on the commands: one direction.
 
+use std::sync::Arc;
+
 use crate::dmesg::Dmesg;
 use crate::error::ProtoError;
 use crate::events::SubHandle;
+use crate::policy::{Cap, Caps, Grant, Policy};
 use crate::reply::Reply;
 use crate::state::Daemon;
 
@@ -51,6 +54,29 @@ impl From<Reply> for Outcome {
     }
 }
 
+/// Who sent a request: its connection, the principal it authenticated as, and the policy
+/// that applies.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// The connection.
+    pub conn: u64,
+    /// The principal's grant.
+    pub grant: Arc<Grant>,
+    /// The daemon's policy.
+    pub policy: Arc<Policy>,
+}
+
+impl Peer {
+    /// A client of `policy` that presented no token.
+    pub fn anonymous(conn: u64, policy: Arc<Policy>) -> Peer {
+        Peer {
+            conn,
+            grant: policy.anonymous(),
+            policy,
+        }
+    }
+}
+
 /// What a command sees while it runs.
 pub struct Ctx<'a> {
     d: &'a Daemon,
@@ -59,12 +85,42 @@ pub struct Ctx<'a> {
     pub session: Option<&'a str>,
     /// The connection the request came in on.
     pub conn: u64,
+    /// The request's capabilities: its session's, or its principal's without one.
+    pub caps: Caps,
+    /// Who sent it.
+    pub peer: Option<&'a Peer>,
 }
 
 impl<'a> Ctx<'a> {
     /// The context of one request.
     pub fn new(d: &'a Daemon, session: Option<&'a str>, conn: u64) -> Self {
-        Self { d, session, conn }
+        Self {
+            d,
+            session,
+            conn,
+            caps: Caps::ALL,
+            peer: None,
+        }
+    }
+
+    /// The context of a request from `peer` with capabilities `caps`.
+    pub fn for_peer(d: &'a Daemon, session: Option<&'a str>, peer: &'a Peer, caps: Caps) -> Self {
+        Self {
+            d,
+            session,
+            conn: peer.conn,
+            caps,
+            peer: Some(peer),
+        }
+    }
+
+    /// `permission_denied:<cap>` unless the request holds `cap`.
+    pub fn require(&self, cap: Cap) -> Result<(), ProtoError> {
+        if self.caps.has(cap) {
+            Ok(())
+        } else {
+            Err(ProtoError::msg(format!("permission_denied:{}", cap.name())))
+        }
     }
 
     /// The daemon's state.

@@ -7,13 +7,16 @@
 //! have none are `session_required` → `unknown_cmd` / argument errors → PID lock → the
 //! command.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::args::{Obj, parse_int};
 use crate::cmd::{Command, is_session_command};
 use crate::codec::parse_request;
-use crate::context::{Ctx, Outcome};
+use crate::context::{Ctx, Outcome, Peer};
 use crate::error::ProtoError;
+use crate::policy::{Cap, Policy};
 use crate::reply::Reply;
 use crate::state::Daemon;
 
@@ -31,26 +34,37 @@ fn requires_session(name: &str) -> bool {
     )
 }
 
-/// Handles one request line from connection `conn`.
+/// Handles one request line from connection `conn`, under the default policy (an
+/// anonymous client that may do everything).
 pub fn handle_line(d: &Daemon, line: &str, conn: u64) -> Outcome {
+    handle_line_as(d, line, &Peer::anonymous(conn, Arc::new(Policy::default())))
+}
+
+/// Handles one request line from `peer`.
+pub fn handle_line_as(d: &Daemon, line: &str, peer: &Peer) -> Outcome {
     match parse_request(line) {
-        Ok(obj) => handle_request(d, &obj, conn),
+        Ok(obj) => handle_request_as(d, &obj, peer),
         Err(e) => Outcome::reply(Reply::error(&e)),
     }
 }
 
-/// Handles one request object from connection `conn`.
+/// Handles one request object from connection `conn`, under the default policy.
 pub fn handle_request(d: &Daemon, obj: &Obj, conn: u64) -> Outcome {
-    match try_handle(d, obj, conn) {
+    handle_request_as(d, obj, &Peer::anonymous(conn, Arc::new(Policy::default())))
+}
+
+/// Handles one request object from `peer`.
+pub fn handle_request_as(d: &Daemon, obj: &Obj, peer: &Peer) -> Outcome {
+    match try_handle(d, obj, peer) {
         Ok(out) => out,
         Err(e) => {
-            tracing::debug!(error = %e, "request failed");
+            tracing::debug!(error = %crate::report::log_safe(&e.to_string()), "request failed");
             Outcome::reply(Reply::error(&e))
         }
     }
 }
 
-fn try_handle(d: &Daemon, obj: &Obj, conn: u64) -> Result<Outcome, ProtoError> {
+fn try_handle(d: &Daemon, obj: &Obj, peer: &Peer) -> Result<Outcome, ProtoError> {
     let name = match obj.get("cmd") {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.trim().to_lowercase(),
@@ -73,16 +87,46 @@ fn try_handle(d: &Daemon, obj: &Obj, conn: u64) -> Result<Outcome, ProtoError> {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim()),
         _ => None,
     };
-    if !is_session_command(&name)
-        && let Some(id) = session
-    {
+    // A session id is usable only by the principal (and, if the policy says so, the
+    // connection) that opened it; to anyone else it does not exist.
+    let owned = session.map(|id| {
+        d.with_sessions(|t| t.authorize(id, &peer.grant.name, peer.conn, peer.policy.binding))
+    });
+    let session_cmd = is_session_command(&name);
+    // `session.open` ignores a `session` field; `session.terminate` and `session.list`
+    // accept any (the reference does not check the actor) and then act with the
+    // principal's own capabilities.
+    let any_actor = matches!(
+        name.as_str(),
+        "session.open" | "session.terminate" | "session.list"
+    );
+    let caps = match owned {
+        Some(Ok(caps)) if name != "session.open" => caps,
+        Some(Err(e)) if !any_actor => return Err(e),
+        _ => peer.grant.caps,
+    };
+    if !session_cmd && let Some(id) = session {
         d.with_sessions(|t| t.touch(id, now).map(|_| ()))?;
     }
     if session.is_none() && requires_session(&name) {
         return Err(ProtoError::SessionRequired);
     }
     let command = Command::parse(&name, obj)?;
-    command.execute(&Ctx::new(d, session, conn))
+    let ctx = Ctx::for_peer(d, session, peer, caps);
+    let needed = command.required();
+    ctx.require(needed)?;
+    if needed != Cap::Observe
+        && peer.grant.apps.is_some()
+        && let Some(pid) = command.target_pid()
+    {
+        let app = d.exec().task(pid).map(|t| t.app_name_base);
+        if let Ok(app) = app
+            && !peer.grant.allows_app(&app)
+        {
+            return Err(ProtoError::msg(format!("permission_denied:app:{app}")));
+        }
+    }
+    command.execute(&ctx)
 }
 
 #[cfg(test)]

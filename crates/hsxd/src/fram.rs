@@ -17,7 +17,7 @@
 //! Every write rewrites the whole image: a temporary file `<name>.tmp` in the same
 //! directory is written and fsynced, renamed over the file, and the directory is fsynced
 //! (on Unix), so after a crash the file holds either the old or the new image. A
-//! leftover temporary file is ignored on open and overwritten by the next write. One
+//! leftover temporary file is never read; it is removed on open. One
 //! process at a time may own a file.
 //!
 //! # Damage
@@ -156,6 +156,12 @@ impl FramFile {
                 Err(reason) => return Err(FramError::Corrupt { path, reason }),
             },
         };
+        // A temporary file left by a write that was interrupted (a crash, `kill -9`) is
+        // never the image: the rename did not happen. Removed now so none accumulate.
+        let tmp = sibling(&path, ".tmp");
+        if std::fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(&tmp);
+        }
         Ok(Self::from_parts(path, records, outcome))
     }
 
@@ -512,6 +518,7 @@ mod tests {
         let full = encode(&BTreeMap::from([(5, 0x9999), (6, 0x8888)]));
         std::fs::write(sibling(&p, ".tmp"), &full[..full.len() - 3]).unwrap();
         let mut f = FramFile::open(&p).unwrap();
+        assert!(!sibling(&p, ".tmp").exists(), "removed at open");
         assert_eq!(f.load(5), Some(0x1234));
         assert_eq!(f.load(6), None);
         f.store(6, 0x0001).unwrap();

@@ -15,7 +15,10 @@
 //! descriptor or writing a read-only one is [`FsError::BadFd`].
 //!
 //! Descriptors are numbered from 3 (lowest free first), owned by the opening task, and
-//! bounded ([`DEFAULT_MAX_OPEN`]); a descriptor of another task is [`FsError::BadFd`].
+//! bounded in all ([`DEFAULT_MAX_OPEN`]) and per task ([`DEFAULT_MAX_OPEN_PER_TASK`], so
+//! one task holding all it may still leaves room for others); a descriptor of another
+//! task is [`FsError::BadFd`]. Files grow to at most [`DEFAULT_MAX_FILE_BYTES`] unless
+//! [`HostFs::with_max_file_size`] says otherwise.
 //!
 //! The checks and the later OS call are not atomic: a host process that swaps a
 //! directory for a symlink between them could redirect one call. Guests cannot create
@@ -32,7 +35,12 @@ use hsx_exec::{FileSystem, FsError};
 
 /// Descriptors open at once (all tasks together) unless [`HostFs::with_max_open`] says
 /// otherwise.
-pub const DEFAULT_MAX_OPEN: usize = 32;
+pub const DEFAULT_MAX_OPEN: usize = 64;
+/// Descriptors one task may hold at once unless [`HostFs::with_max_open_per_task`] says
+/// otherwise.
+pub const DEFAULT_MAX_OPEN_PER_TASK: usize = 16;
+/// Largest file a guest write may produce by default (a guest once wrote 196 MB in 0.3 s).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Largest LISTDIR answer built; the guest address space is 64 KiB, so more is never
 /// deliverable.
@@ -47,6 +55,7 @@ pub struct HostFs {
     root: PathBuf,
     fds: BTreeMap<u32, Handle>,
     max_open: usize,
+    max_open_per_task: usize,
     max_file_size: Option<u64>,
 }
 
@@ -88,7 +97,8 @@ impl HostFs {
             root,
             fds: BTreeMap::new(),
             max_open: DEFAULT_MAX_OPEN,
-            max_file_size: None,
+            max_open_per_task: DEFAULT_MAX_OPEN_PER_TASK,
+            max_file_size: Some(DEFAULT_MAX_FILE_BYTES),
         })
     }
 
@@ -106,6 +116,13 @@ impl HostFs {
     #[must_use]
     pub fn with_max_open(mut self, n: usize) -> Self {
         self.max_open = n.clamp(1, FD_CEILING);
+        self
+    }
+
+    /// Allow one task at most `n` descriptors at once (at least 1).
+    #[must_use]
+    pub fn with_max_open_per_task(mut self, n: usize) -> Self {
+        self.max_open_per_task = n.max(1);
         self
     }
 
@@ -189,8 +206,11 @@ impl HostFs {
             .ok_or(FsError::BadFd)
     }
 
-    fn free_fd(&self) -> Result<u32, FsError> {
+    fn free_fd(&self, pid: u32) -> Result<u32, FsError> {
         if self.fds.len() >= self.max_open {
+            return Err(FsError::NoSpace);
+        }
+        if self.fds.values().filter(|h| h.pid == pid).count() >= self.max_open_per_task {
             return Err(FsError::NoSpace);
         }
         // The table is bounded, so the first gap is found within max_open + 1 probes.
@@ -238,7 +258,7 @@ fn map_io(e: &io::Error) -> FsError {
 
 impl FileSystem for HostFs {
     fn open(&mut self, pid: u32, path: &str, flags: u32) -> Result<u32, FsError> {
-        let fd = self.free_fd()?;
+        let fd = self.free_fd(pid)?;
         let r = self.resolve(path)?;
         let (read, write, create, trunc, append) = if flags == 0 {
             (true, true, true, false, false)
@@ -611,6 +631,37 @@ mod tests {
         assert_eq!(fs.open_count(), 1);
         fs.release_pid(2);
         assert_eq!(fs.open_count(), 0);
+    }
+
+    #[test]
+    fn one_task_cannot_take_every_descriptor() {
+        let (_dir, fs) = setup();
+        let mut fs = fs.with_max_open(4).with_max_open_per_task(2);
+        fs.open(1, "a", 0).unwrap();
+        fs.open(1, "b", 0).unwrap();
+        assert_eq!(fs.open(1, "c", 0), Err(FsError::NoSpace));
+        // Another task still opens its files.
+        fs.open(2, "a", 0).unwrap();
+        fs.open(2, "c", 0).unwrap();
+        assert_eq!(
+            fs.open(3, "d", 0),
+            Err(FsError::NoSpace),
+            "the table is full"
+        );
+        fs.release_pid(1);
+        fs.open(3, "d", 0).unwrap();
+        // The default file-size cap refuses a write past it.
+        let (_dir2, mut big) = setup();
+        let fd = big.open(1, "big", 0).unwrap();
+        let chunk = vec![0u8; 1024 * 1024];
+        let mut refused = false;
+        for _ in 0..=DEFAULT_MAX_FILE_BYTES / chunk.len() as u64 {
+            if big.write(1, fd, &chunk) == Err(FsError::NoSpace) {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "a file stops growing at the cap");
     }
 
     #[test]

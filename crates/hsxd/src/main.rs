@@ -32,9 +32,21 @@ struct Cli {
     /// poke, kill and shut down. Logged as a warning.
     #[arg(long)]
     insecure_listen: bool,
+    /// Access policy (JSON): per token its capabilities (observe, control, debug, load,
+    /// admin) and app names, what clients without a token may do, and limits on sessions,
+    /// connections and subscriptions. See docs/security.md.
+    #[arg(long, value_name = "FILE", env = "HSXD_POLICY")]
+    policy: Option<PathBuf>,
     /// Root directory of the sandboxed guest file system.
     #[arg(long, value_name = "DIR")]
     fs_root: Option<PathBuf>,
+    /// Largest file a guest may write under --fs-root, in bytes (a write past it fails
+    /// with ENOSPC).
+    #[arg(long, value_name = "BYTES", default_value_t = hsxd::host_fs::DEFAULT_MAX_FILE_BYTES)]
+    fs_max_file_bytes: u64,
+    /// Files one task may hold open at once under --fs-root (64 in all tasks together).
+    #[arg(long, value_name = "N", default_value_t = hsxd::host_fs::DEFAULT_MAX_OPEN_PER_TASK)]
+    fs_max_open_per_task: usize,
     /// File backing the FRAM used for value persistence.
     #[arg(long, value_name = "FILE")]
     fram: Option<PathBuf>,
@@ -78,11 +90,13 @@ async fn shutdown_signal() {
 /// The executive's host side: a real clock, the guest file system (sandboxed in `--fs-root`,
 /// in memory without it), FRAM persistence (`--fram`, in memory without it) and a HAL that
 /// logs CAN frames.
-fn host_backends(config: &DaemonConfig) -> anyhow::Result<Backends> {
+fn host_backends(config: &DaemonConfig, fs_limits: (u64, usize)) -> anyhow::Result<Backends> {
     let mut backends = Backends::new(InstantClock(Instant::now())).with_hal(LogHal::default());
     if let Some(root) = &config.fs_root {
         let fs = HostFs::create(root)
-            .with_context(|| format!("cannot use {} as the file-system root", root.display()))?;
+            .with_context(|| format!("cannot use {} as the file-system root", root.display()))?
+            .with_max_file_size(fs_limits.0)
+            .with_max_open_per_task(fs_limits.1);
         backends = backends.with_fs(fs);
     }
     if let Some(path) = &config.fram {
@@ -126,11 +140,15 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         .as_deref()
         .map(hsxd::auth::Token::from_file)
         .transpose()?;
-    if token.is_none() && !hsxd::auth::is_local(&cli.listen) {
+    let policy = match &cli.policy {
+        Some(path) => hsxd::policy::Policy::from_file(path, token)?,
+        None => hsxd::policy::Policy::single(token),
+    };
+    if !policy.needs_token() && !hsxd::auth::is_local(&cli.listen) {
         if !cli.insecure_listen {
             anyhow::bail!(
                 "refusing to listen on {} without a token: give --token-file FILE (or \
-                 HSXD_TOKEN_FILE), or --insecure-listen to let anyone who reaches it control \
+                 HSXD_TOKEN_FILE, or tokens in --policy), or --insecure-listen to let anyone who reaches it control \
                  hsxd",
                 cli.listen
             );
@@ -143,7 +161,7 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         fram: cli.fram,
         mem: cli.mem,
     };
-    let backends = host_backends(&config)?;
+    let backends = host_backends(&config, (cli.fs_max_file_bytes, cli.fs_max_open_per_task))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -152,12 +170,10 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
         let daemon = Daemon::with_mem_layout(backends, config.mem, bus, time);
-        let mut server = hsxd::bind(&config.listen, daemon)
+        let server = hsxd::bind(&config.listen, daemon)
             .await
-            .with_context(|| format!("binding {}", config.listen))?;
-        if let Some(t) = token {
-            server = server.with_token(t);
-        }
+            .with_context(|| format!("binding {}", config.listen))?
+            .with_policy(policy);
         let addr = server.listen_addr();
         // The one start-up line; scripts that pass `--listen 127.0.0.1:0` learn the port
         // from it. The log gets the details.

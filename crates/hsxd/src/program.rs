@@ -2,7 +2,7 @@
 //! assembled in the daemon together with its symbol table.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hsx_image::sym::SymFile;
 
@@ -40,31 +40,53 @@ pub fn read_program(path: &str) -> Result<(Vec<u8>, Option<SymFile>), OpError> {
         Ok(_) => {}
         Err(e) => return Err(OpError::failed(io_text(e))),
     }
-    if p.extension().is_some_and(|e| e == "mvasm") {
-        let opts = hsx_asm::AsmOptions {
-            emit_sym: true,
-            ..hsx_asm::AsmOptions::default()
-        };
-        let out = hsx_asm::assemble_files(&[p.to_path_buf()], &opts)
-            .map_err(|e| OpError::failed(e.to_string()))?;
-        Ok((out.hxe_bytes, out.sym))
+    let is_source = p.extension().is_some_and(|e| e == "mvasm");
+    let limit = if is_source {
+        MAX_SOURCE_FILE_BYTES
     } else {
-        let mut bytes = Vec::new();
-        let file = std::fs::File::open(p).map_err(|e| OpError::failed(io_text(e)))?;
-        // Checked again on the open file: the path may have been swapped meanwhile.
-        if !file.metadata().is_ok_and(|m| m.is_file()) {
-            return Err(OpError::failed(format!(
-                "cannot read {path}: not a regular file"
-            )));
-        }
-        file.take(MAX_IMAGE_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| OpError::failed(io_text(e)))?;
-        if bytes.len() as u64 > MAX_IMAGE_FILE_BYTES {
-            return Err(OpError::failed(format!(
-                "image file too large (limit {MAX_IMAGE_FILE_BYTES} bytes): '{path}'"
-            )));
-        }
-        Ok((bytes, None))
+        MAX_IMAGE_FILE_BYTES
+    };
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(p).map_err(|e| OpError::failed(io_text(e)))?;
+    // Checked again on the open file: the path may have been swapped meanwhile.
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(OpError::failed(format!(
+            "cannot read {path}: not a regular file"
+        )));
     }
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| OpError::failed(io_text(e)))?;
+    if bytes.len() as u64 > limit {
+        let what = if is_source { "source" } else { "image" };
+        return Err(OpError::failed(format!(
+            "{what} file too large (limit {limit} bytes): '{path}'"
+        )));
+    }
+    if !is_source {
+        return Ok((bytes, None));
+    }
+    // Whoever sent `load` may not be allowed to read this file: diagnostics quote none of
+    // it, and `.include` reads only inside the source's own directory tree.
+    let text = String::from_utf8(bytes)
+        .map_err(|_| OpError::failed(format!("cannot read {path}: not UTF-8 text")))?;
+    let root = std::fs::canonicalize(p)
+        .ok()
+        .and_then(|c| c.parent().map(Path::to_path_buf));
+    let opts = hsx_asm::AsmOptions {
+        emit_sym: true,
+        include_root: Some(root.unwrap_or_else(|| PathBuf::from("/nonexistent"))),
+        redact: true,
+        ..hsx_asm::AsmOptions::default()
+    };
+    let input = hsx_asm::SourceInput {
+        name: path.to_string(),
+        text,
+    };
+    let out =
+        hsx_asm::assemble_sources(&[input], &opts).map_err(|e| OpError::failed(e.to_string()))?;
+    Ok((out.hxe_bytes, out.sym))
 }
+
+/// Largest `.mvasm` file `load` assembles (the assembler's own bound for an include).
+const MAX_SOURCE_FILE_BYTES: u64 = hsx_asm::MAX_INCLUDE_BYTES;

@@ -26,6 +26,23 @@ pub fn one_line(top: &(dyn Error + 'static)) -> String {
     line.replace('\n', "; ")
 }
 
+/// `text` with control characters escaped (`\n`, `\u{1b}`, …): for names a client chose
+/// (file paths) on their way into a log line, where a newline would start a forged line.
+pub fn log_safe(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `No such file or directory (os error 2)` without the `(os error 2)` (it says nothing
 /// more to a person).
 fn without_os_error(text: &str) -> String {
@@ -65,6 +82,15 @@ pub fn hint(top: &(dyn Error + 'static)) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_a_log_line() {
+        let forged = "x.sym\n2026-01-01T00:00:00Z  INFO hsxd: shutdown requested\r\u{1b}[2J";
+        let safe = log_safe(forged);
+        assert!(!safe.chars().any(char::is_control), "{safe}");
+        assert!(safe.contains("x.sym\\n2026"), "{safe}");
+        assert_eq!(log_safe("plain/path.sym"), "plain/path.sym");
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("cannot read x.mvasm: {0}")]

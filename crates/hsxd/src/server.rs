@@ -11,6 +11,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -19,11 +20,13 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::{Gate, Token};
+use crate::auth::Token;
 use crate::codec::{Inbound, RequestReader};
-use crate::context::{Outcome, PostAction};
-use crate::dispatch::{handle_line, handle_request};
+use crate::context::{Outcome, Peer, PostAction};
+use crate::dispatch::{handle_line_as, handle_request_as};
 use crate::events::{SubHandle, Take};
+use crate::gate::Gate;
+use crate::policy::Policy;
 use crate::reply::Reply;
 use crate::state::Daemon;
 
@@ -192,7 +195,7 @@ pub struct Server {
     listener: Listener,
     daemon: Arc<Daemon>,
     control: ServerControl,
-    token: Option<Arc<Token>>,
+    policy: Arc<Policy>,
 }
 
 impl Server {
@@ -203,14 +206,21 @@ impl Server {
             listener,
             daemon,
             control: ServerControl::new(),
-            token: None,
+            policy: Arc::new(Policy::default()),
         })
     }
 
     /// Requires every connection to present `token` before anything else.
     #[must_use]
     pub fn with_token(mut self, token: Token) -> Server {
-        self.token = Some(Arc::new(token));
+        self.policy = Arc::new(Policy::single(Some(token)));
+        self
+    }
+
+    /// Serves under `policy`: its tokens, grants and limits.
+    #[must_use]
+    pub fn with_policy(mut self, policy: Policy) -> Server {
+        self.policy = Arc::new(policy);
         self
     }
 
@@ -259,8 +269,9 @@ impl Server {
             listener,
             daemon,
             control,
-            token,
+            policy,
         } = self;
+        let open_conns = Arc::new(AtomicUsize::new(0));
         let tracker = TaskTracker::new();
         let sweeper = {
             let d = daemon.clone();
@@ -287,12 +298,20 @@ impl Server {
                 }
                 accepted = listener.accept() => match accepted {
                     Ok(((rd, wr), peer)) => {
+                        if open_conns.load(Ordering::Relaxed) >= policy.limits.connections {
+                            tracing::warn!(%peer, "connection refused: too many connections");
+                            tracker.spawn(refuse(wr));
+                            continue;
+                        }
+                        open_conns.fetch_add(1, Ordering::Relaxed);
                         let d = daemon.clone();
                         let c = control.clone();
-                        let t = token.clone();
+                        let p = policy.clone();
+                        let n = open_conns.clone();
                         tracker.spawn(async move {
                             tracing::trace!(%peer, "connection opened");
-                            serve_connection(rd, wr, d, c, t).await;
+                            serve_connection(rd, wr, d, c, p).await;
+                            n.fetch_sub(1, Ordering::Relaxed);
                         });
                     }
                     Err(e) => {
@@ -316,6 +335,17 @@ impl Server {
     }
 }
 
+/// One line telling a client over the connection cap why it is closed.
+async fn refuse(mut wr: Box<dyn AsyncWrite + Unpin + Send>) {
+    let mut buf = Vec::new();
+    Reply::error(&crate::error::ProtoError::msg("connection_limit")).write_line(&mut buf);
+    let _ = tokio::time::timeout(Duration::from_millis(200), async {
+        let _ = wr.write_all(&buf).await;
+        let _ = wr.shutdown().await;
+    })
+    .await;
+}
+
 async fn wait_events(sub: Option<&SubHandle>) {
     match sub {
         Some(s) => s.notify.notified().await,
@@ -329,20 +359,22 @@ async fn wait_events(sub: Option<&SubHandle>) {
 /// the reference's stream sockets do) keeps receiving events until a write fails or the
 /// subscription ends.
 ///
-/// With a `token`, every line is refused with `auth_required` until the connection
-/// presents it (`auth`, or `session.open` with `token`).
+/// When the policy has tokens, every line is refused with `auth_required` until the
+/// connection presents one (`auth`, or `session.open` with `token`); it then acts with
+/// that token's grant.
 pub async fn serve_connection<R, W>(
     rd: R,
     wr: W,
     d: Arc<Daemon>,
     control: ServerControl,
-    token: Option<Arc<Token>>,
+    policy: Arc<Policy>,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let conn = d.new_connection_id();
-    let mut locked = token;
+    let mut locked = policy.needs_token();
+    let mut peer = Peer::anonymous(conn, policy.clone());
     let mut reader = RequestReader::new(rd);
     let mut out = BufWriter::new(wr);
     let cancel = control.connection_token();
@@ -359,16 +391,19 @@ pub async fn serve_connection<R, W>(
             _ = cancel.cancelled() => break,
             inbound = reader.next(), if reading => match inbound {
                 Inbound::Line(line) => {
-                    let outcome = match locked.as_deref().map(|t| crate::auth::gate(t, &line)) {
-                        None => handle_line(&d, &line, conn),
+                    let gated = locked.then(|| crate::gate::gate(&policy, &line));
+                    let outcome = match gated {
+                        None => handle_line_as(&d, &line, &peer),
                         Some(Gate::Reply(r)) => Outcome::reply(r),
-                        Some(Gate::Authenticated(r)) => {
-                            locked = None;
+                        Some(Gate::Authenticated(r, grant)) => {
+                            locked = false;
+                            peer.grant = grant;
                             Outcome::reply(r)
                         }
-                        Some(Gate::Forward(obj)) => {
-                            locked = None;
-                            handle_request(&d, &obj, conn)
+                        Some(Gate::Forward(obj, grant)) => {
+                            locked = false;
+                            peer.grant = grant;
+                            handle_request_as(&d, &obj, &peer)
                         }
                     };
                     outcome.reply.write_line(&mut buf);

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value, json};
 
 use crate::error::ProtoError;
+use crate::policy::{Binding, Cap, Caps, Limits};
 
 /// Features a session can be granted.
 pub const SUPPORTED_FEATURES: &[&str] =
@@ -66,6 +67,22 @@ pub struct OpenParams {
     pub heartbeat_s: Option<i64>,
     /// PIDs to lock (any order, duplicates allowed).
     pub pid_lock: Vec<u32>,
+    /// Requested capabilities (`caps`); `None` asks for all the principal has.
+    pub caps: Option<Vec<String>>,
+}
+
+/// Who opens a session: the connection's principal, its connection, and what the
+/// principal may be granted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opener {
+    /// The principal's name.
+    pub principal: String,
+    /// The connection.
+    pub conn: u64,
+    /// The principal's capabilities (the most a session can get).
+    pub grant: Caps,
+    /// Session caps.
+    pub limits: Limits,
 }
 
 /// One session.
@@ -89,6 +106,12 @@ pub struct Session {
     pub created_at: f64,
     /// Epoch seconds of the last request naming it.
     pub last_seen: f64,
+    /// Granted capabilities.
+    pub caps: Caps,
+    /// The principal that opened it; only it may use the id.
+    pub principal: String,
+    /// The connection that opened it.
+    pub conn: u64,
     order: u64,
 }
 
@@ -110,6 +133,7 @@ impl Session {
             "features": self.features,
             "max_events": self.max_events,
             "pid_lock": self.pid_lock_json(),
+            "caps": self.caps.names(),
             "created_at": self.created_at,
             "last_seen": self.last_seen,
         });
@@ -171,8 +195,46 @@ impl SessionTable {
 
     /// Opens a session with id `id`.
     pub fn open(&mut self, p: OpenParams, id: String, now: f64) -> Result<&Session, ProtoError> {
+        self.open_as(p, id, now, &Opener::anonymous())
+    }
+
+    /// Opens a session with id `id` for `who`: at most `who.limits` sessions in all and
+    /// per connection, capabilities cut down to `who.grant` (with a `cap_denied:<name>`
+    /// warning for each one refused).
+    pub fn open_as(
+        &mut self,
+        p: OpenParams,
+        id: String,
+        now: f64,
+        who: &Opener,
+    ) -> Result<&Session, ProtoError> {
+        if self.sessions.len() >= who.limits.sessions_total {
+            return Err(ProtoError::msg("session_limit:total"));
+        }
+        let mine = self
+            .sessions
+            .values()
+            .filter(|s| s.conn == who.conn)
+            .count();
+        if mine >= who.limits.sessions_per_connection {
+            return Err(ProtoError::msg("session_limit:connection"));
+        }
         let cfg = &self.cfg;
         let mut warnings = Vec::new();
+        let caps = match &p.caps {
+            None => who.grant,
+            Some(names) => {
+                let mut asked = Vec::new();
+                for n in names {
+                    match Cap::parse(n) {
+                        Some(c) if who.grant.has(c) => asked.push(c),
+                        Some(c) => warnings.push(format!("cap_denied:{}", c.name())),
+                        None => warnings.push(format!("unsupported_cap:{n}")),
+                    }
+                }
+                Caps::of(&asked)
+            }
+        };
         let mut features = Vec::new();
         for f in p.features {
             if SUPPORTED_FEATURES.contains(&f.as_str()) {
@@ -227,6 +289,9 @@ impl SessionTable {
             warnings,
             created_at: now,
             last_seen: now,
+            caps,
+            principal: who.principal.clone(),
+            conn: who.conn,
             order,
         };
         Ok(self.sessions.entry(id).or_insert(session))
@@ -245,6 +310,27 @@ impl SessionTable {
             .ok_or(ProtoError::SessionRequired)?;
         s.last_seen = now;
         Ok(s)
+    }
+
+    /// The capabilities of session `id` used by `principal` on connection `conn`;
+    /// `session_required` when it does not exist or belongs to someone else (the same
+    /// answer, so ids cannot be probed).
+    pub fn authorize(
+        &self,
+        id: &str,
+        principal: &str,
+        conn: u64,
+        binding: Binding,
+    ) -> Result<Caps, ProtoError> {
+        match self.sessions.get(id) {
+            Some(s)
+                if s.principal == principal
+                    && (binding == Binding::Principal || s.conn == conn) =>
+            {
+                Ok(s.caps)
+            }
+            _ => Err(ProtoError::SessionRequired),
+        }
     }
 
     /// Removes a session and releases its locks.
@@ -266,6 +352,12 @@ impl SessionTable {
 
     /// `session.list` entries, oldest first, each with `age_s`.
     pub fn list(&self, now: f64) -> Vec<Value> {
+        self.list_for(now, None)
+    }
+
+    /// [`SessionTable::list`] as seen by a client that is not `admin`: other sessions'
+    /// ids are `null` (`viewer` is the client's own session, if any).
+    pub fn list_for(&self, now: f64, viewer: Option<Option<&str>>) -> Vec<Value> {
         let mut all: Vec<&Session> = self.sessions.values().collect();
         all.sort_by(|a, b| {
             a.created_at
@@ -277,6 +369,11 @@ impl SessionTable {
                 let mut v = s.details();
                 if let Value::Object(m) = &mut v {
                     m.insert("age_s".into(), json!((now - s.created_at).max(0.0)));
+                    if let Some(own) = viewer
+                        && own != Some(s.id.as_str())
+                    {
+                        m.insert("id".into(), Value::Null);
+                    }
                 }
                 v
             })
@@ -316,6 +413,18 @@ impl SessionTable {
             None => Ok(()),
             Some(owner) if Some(owner.as_str()) == session => Ok(()),
             Some(_) => Err(ProtoError::PidLocked(pid)),
+        }
+    }
+}
+
+impl Opener {
+    /// A client of the default policy: everything, default limits, connection 0.
+    pub fn anonymous() -> Opener {
+        Opener {
+            principal: "anonymous".into(),
+            conn: 0,
+            grant: Caps::ALL,
+            limits: Limits::default(),
         }
     }
 }
@@ -370,6 +479,7 @@ mod tests {
                     max_events: Some(4096),
                     heartbeat_s: Some(400),
                     pid_lock: vec![3],
+                    caps: None,
                 },
                 "A".into(),
                 10.0,

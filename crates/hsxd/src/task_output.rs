@@ -8,7 +8,9 @@
 //!
 //! Bounds: each task keeps at most [`KEEP_BYTES_PER_TASK`] unread bytes (the oldest go
 //! first), and the output of at most [`KEEP_ENDED_TASKS`] tasks that no longer run is
-//! kept (that of the lowest, i.e. oldest, PIDs goes first).
+//! kept (that of the lowest, i.e. oldest, PIDs goes first). Each task's buffer is a ring:
+//! what falls out of it unread is counted ([`TaskOutput::dropped`]), and `listen`
+//! reports the count, so a client knows output is missing and how much.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -65,6 +67,8 @@ struct Buffer {
 #[derive(Debug, Default)]
 pub struct TaskOutput {
     tasks: BTreeMap<u32, Buffer>,
+    /// Bytes dropped unread, per task (kept while the task runs or has output here).
+    dropped: BTreeMap<u32, u64>,
 }
 
 impl TaskOutput {
@@ -80,20 +84,29 @@ impl TaskOutput {
             return;
         }
         // A single write larger than the bound keeps only its tail.
-        let data = data
-            .len()
-            .checked_sub(KEEP_BYTES_PER_TASK)
-            .and_then(|skip| data.get(skip..))
-            .unwrap_or(data);
+        let skip = data.len().saturating_sub(KEEP_BYTES_PER_TASK);
+        let mut lost = skip as u64;
+        let data = data.get(skip..).unwrap_or(data);
         let buf = self.tasks.entry(pid).or_default();
         buf.bytes += data.len();
         buf.chunks.push_back((stream, data.to_vec()));
         while buf.bytes > KEEP_BYTES_PER_TASK {
             match buf.chunks.pop_front() {
-                Some((_, old)) => buf.bytes -= old.len(),
+                Some((_, old)) => {
+                    buf.bytes -= old.len();
+                    lost += old.len() as u64;
+                }
                 None => buf.bytes = 0,
             }
         }
+        if lost > 0 {
+            *self.dropped.entry(pid).or_default() += lost;
+        }
+    }
+
+    /// Bytes of `pid`'s output that were dropped unread since it started.
+    pub fn dropped(&self, pid: u32) -> u64 {
+        self.dropped.get(&pid).copied().unwrap_or(0)
     }
 
     /// Whether `pid` has unread output.
@@ -148,6 +161,9 @@ impl TaskOutput {
         for pid in ended.into_iter().take(excess) {
             self.tasks.remove(&pid);
         }
+        let tasks = &self.tasks;
+        self.dropped
+            .retain(|p, _| running(*p) || tasks.contains_key(p));
     }
 }
 
@@ -191,6 +207,7 @@ mod tests {
         o.record(1, Stream::Out, &block);
         let got = o.take(1, usize::MAX, 0);
         assert_eq!(got.len(), 2, "the oldest write went");
+        assert_eq!(o.dropped(1), 5, "and is counted");
         assert!(got.iter().all(|c| c.data == block));
         // One huge write keeps its tail.
         let mut huge = vec![b'x'; KEEP_BYTES_PER_TASK];
@@ -199,6 +216,8 @@ mod tests {
         let got = o.take(3, 1, 0);
         assert_eq!(got[0].data.len(), KEEP_BYTES_PER_TASK);
         assert!(got[0].data.ends_with(b"tail"));
+        assert_eq!(o.dropped(3), 4);
+        assert_eq!(o.dropped(9), 0);
     }
 
     #[test]

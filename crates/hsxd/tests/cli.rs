@@ -198,3 +198,56 @@ fn a_huge_step_neither_blocks_others_nor_survives_sigterm() {
     assert!(status.success());
     assert!(wait_exit(&mut child).success());
 }
+
+#[test]
+fn a_policy_file_grants_per_token_and_a_bad_one_stops_hsxd_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("policy.json");
+    std::fs::write(dir.path().join("viewer.token"), "viewer-token-0123456789\n").expect("w");
+    std::fs::write(
+        &policy,
+        r#"{"tokens":[{"name":"viewer","token_file":"viewer.token","capabilities":["observe"]}]}"#,
+    )
+    .expect("write");
+    let p = policy.to_string_lossy().to_string();
+    let (mut child, addr) = spawn(&["--listen", "127.0.0.1:0", "--policy", &p]);
+    // With tokens in the policy, loopback clients authenticate too.
+    assert!(rpc(&addr, r#"{"cmd":"ps"}"#).contains("auth_required"));
+    let s = TcpStream::connect(&addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut w = s.try_clone().expect("clone");
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    for (req, want) in [
+        (
+            r#"{"cmd":"auth","token":"viewer-token-0123456789"}"#,
+            "\"ok\"",
+        ),
+        (r#"{"cmd":"ps"}"#, "\"tasks\""),
+        (r#"{"cmd":"shutdown"}"#, "permission_denied:admin"),
+    ] {
+        w.write_all(req.as_bytes()).expect("write");
+        w.write_all(b"\n").expect("write");
+        line.clear();
+        r.read_line(&mut line).expect("read");
+        assert!(line.contains(want), "{req} -> {line}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // A bad policy: one line on stderr that quotes no token, and a failure exit.
+    std::fs::write(
+        &policy,
+        r#"{"tokens":[{"token":"secret-token-0123456789","capabilities":["root"]}]}"#,
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_hsxd"))
+        .args(["--listen", "127.0.0.1:0", "--policy", &p])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown capability 'root'"), "{err}");
+    assert!(!err.contains("secret-token"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

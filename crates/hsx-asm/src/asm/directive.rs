@@ -312,12 +312,15 @@ impl Assembler<'_> {
         if st.include_stack.contains(&canonical) {
             return Err((nloc, format!("recursive .include of `{name}`")));
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            (
-                nloc,
-                format!("cannot read included file `{}`: {e}", path.display()),
-            )
-        })?;
+        let text = match &self.include_root {
+            None => std::fs::read_to_string(&path).map_err(|e| {
+                (
+                    nloc,
+                    format!("cannot read included file `{}`: {e}", path.display()),
+                )
+            })?,
+            Some(root) => read_confined(root, &canonical).map_err(|why| (nloc, why))?,
+        };
         let file = self.sources.add(path.display().to_string(), text);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         st.include_stack.push(canonical);
@@ -325,4 +328,41 @@ impl Assembler<'_> {
         st.include_stack.pop();
         Ok(())
     }
+}
+
+/// An include target under [`crate::AsmOptions::include_root`]: inside the root once
+/// symlinks are resolved, a regular file (a FIFO or device would block or never end), and
+/// small. The reasons name neither the target nor what it holds.
+fn read_confined(root: &Path, canonical: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let root = std::fs::canonicalize(root)
+        .map_err(|_| "cannot resolve the source's directory for .include".to_string())?;
+    // `canonical` falls back to the joined path when it does not resolve; such a path
+    // cannot be opened either, and a relative or `..` one fails the prefix test.
+    if !canonical.is_absolute() || !canonical.starts_with(&root) {
+        return Err(".include target is outside the source's directory tree".into());
+    }
+    // Before opening: opening a FIFO for reading blocks until someone writes to it.
+    if !std::fs::metadata(canonical).is_ok_and(|m| m.is_file()) {
+        return Err(".include target is not a regular file".into());
+    }
+    let file =
+        std::fs::File::open(canonical).map_err(|_| ".include target cannot be read".to_string())?;
+    let meta = file
+        .metadata()
+        .map_err(|_| ".include target cannot be read".to_string())?;
+    if !meta.is_file() {
+        return Err(".include target is not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(crate::MAX_INCLUDE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|_| ".include target cannot be read".to_string())?;
+    if bytes.len() as u64 > crate::MAX_INCLUDE_BYTES {
+        return Err(format!(
+            ".include target is larger than {} bytes",
+            crate::MAX_INCLUDE_BYTES
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| ".include target is not UTF-8 text".to_string())
 }

@@ -31,6 +31,8 @@ type LineResult<T> = Result<T, (Loc, String)>;
 pub(crate) struct Assembler<'s> {
     pub sources: &'s mut Sources,
     pub diags: Vec<Diagnostic>,
+    /// See [`crate::AsmOptions::include_root`].
+    pub include_root: Option<PathBuf>,
 }
 
 struct FileCtx {
@@ -51,6 +53,7 @@ impl<'s> Assembler<'s> {
         Assembler {
             sources,
             diags: Vec::new(),
+            include_root: None,
         }
     }
 

@@ -47,6 +47,7 @@ pub fn run(args: AsmArgs) -> Result<ExitCode> {
         single_instance: args.single_instance,
         req_caps: None,
         emit_sym: args.sym.is_some(),
+        ..AsmOptions::default()
     };
     let out = match hsx_asm::assemble_files(&args.inputs, &opts) {
         Ok(out) => out,

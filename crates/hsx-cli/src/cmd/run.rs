@@ -43,7 +43,9 @@ pub struct RunArgs {
     /// Print one trace record per executed instruction on stderr.
     #[arg(long)]
     trace: bool,
-    /// Print one JSON report at the end instead of streaming output.
+    /// Print one JSON report at the end instead of streaming output. The report keeps the
+    /// last 64 KiB of each task's stdout and stderr (`stdout_truncated`/`stderr_truncated`
+    /// count what it left out); older output is streamed to stderr as it leaves the tail.
     #[arg(long)]
     json: bool,
     /// Skip sleeps and timeouts instead of waiting for them in real time.
@@ -93,11 +95,40 @@ impl Clock for RunClock {
     }
 }
 
+/// Output bytes per task and stream that the `--json` report keeps.
+pub(crate) const JSON_TAIL_BYTES: usize = 64 * 1024;
+
+/// The newest output of one stream, at most [`JSON_TAIL_BYTES`]; what is pushed out is
+/// counted and handed back for streaming, so memory stays bounded whatever a task writes.
+#[derive(Default)]
+pub(crate) struct Tail {
+    buf: std::collections::VecDeque<u8>,
+    truncated: u64,
+}
+
+impl Tail {
+    /// Appends `data`; returns the oldest bytes that no longer fit.
+    pub(crate) fn push(&mut self, data: &[u8]) -> Vec<u8> {
+        self.buf.extend(data);
+        let excess = self.buf.len().saturating_sub(JSON_TAIL_BYTES);
+        self.truncated += excess as u64;
+        self.buf.drain(..excess).collect()
+    }
+
+    fn text(&self) -> String {
+        let (a, b) = self.buf.as_slices();
+        let mut v = Vec::with_capacity(a.len() + b.len());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b);
+        String::from_utf8_lossy(&v).into_owned()
+    }
+}
+
 /// Per-task output collected for the report.
 #[derive(Default)]
 pub(super) struct Captured {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+    stdout: Tail,
+    stderr: Tail,
 }
 
 /// Run `hsx run`.
@@ -321,7 +352,8 @@ fn live_list(tasks: &[TaskInfo]) -> String {
 }
 
 pub(super) fn task_json(t: &TaskInfo, cap: Option<&Captured>) -> Value {
-    let text = |b: Option<&Vec<u8>>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+    let text = |b: Option<&Tail>| b.map(Tail::text);
+    let cut = |b: Option<&Tail>| b.map_or(0, |t| t.truncated);
     json!({
         "pid": t.pid,
         "app_name": t.app_name,
@@ -335,6 +367,8 @@ pub(super) fn task_json(t: &TaskInfo, cap: Option<&Captured>) -> Value {
         "regs": t.regs.to_vec(),
         "stdout": text(cap.map(|c| &c.stdout)).unwrap_or_default(),
         "stderr": text(cap.map(|c| &c.stderr)).unwrap_or_default(),
+        "stdout_truncated": cut(cap.map(|c| &c.stdout)),
+        "stderr_truncated": cut(cap.map(|c| &c.stderr)),
     })
 }
 
@@ -355,21 +389,20 @@ impl Output {
     ) -> Result<()> {
         let pid = ev.pid.unwrap_or(0);
         match &ev.kind {
-            // Output is kept only for the `--json` report; streamed output is not also
-            // buffered, so a long-running chatty task does not grow memory.
+            // Output is kept only for the `--json` report, and only its tail; streamed
+            // output is not also buffered, so a chatty task does not grow memory.
+            // With `--json`, stdout is the report's: what leaves the tail goes to stderr.
             EventKind::Stdout(data) if self.json => {
-                captured
-                    .entry(pid)
-                    .or_default()
-                    .stdout
-                    .extend_from_slice(data);
+                let old = captured.entry(pid).or_default().stdout.push(data);
+                if !old.is_empty() {
+                    self.write(pid, &old, true)?;
+                }
             }
             EventKind::Stderr(data) if self.json => {
-                captured
-                    .entry(pid)
-                    .or_default()
-                    .stderr
-                    .extend_from_slice(data);
+                let old = captured.entry(pid).or_default().stderr.push(data);
+                if !old.is_empty() {
+                    self.write(pid, &old, true)?;
+                }
             }
             EventKind::Stdout(data) => self.write(pid, data, false)?,
             EventKind::Stderr(data) => self.write(pid, data, true)?,
@@ -441,4 +474,24 @@ fn trace_line(rec: &TraceRecord) -> String {
         rec.flags,
         changed.join(" ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_tail_is_bounded_and_counts_what_it_left_out() {
+        let mut t = Tail::default();
+        assert!(t.push(b"head ").is_empty());
+        let block = vec![b'x'; JSON_TAIL_BYTES];
+        let out = t.push(&block);
+        assert_eq!(out, b"head ", "the oldest bytes come back for streaming");
+        let out = t.push(b"end");
+        assert_eq!(out, b"xxx");
+        assert_eq!(t.truncated, 8);
+        let text = t.text();
+        assert_eq!(text.len(), JSON_TAIL_BYTES);
+        assert!(text.ends_with("xend"));
+    }
 }

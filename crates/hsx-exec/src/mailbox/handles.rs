@@ -33,7 +33,25 @@ impl MailboxManager {
         mode_mask: u16,
     ) -> Result<u32, MailboxError> {
         let key = TargetKey::parse(pid, target)?;
-        self.bind_key(key, capacity, mode_mask)
+        let existed = self.lookup.contains_key(&key);
+        let id = self.bind_key(key, capacity, mode_mask)?;
+        if !existed {
+            self.note_creator(id, pid);
+        }
+        Ok(id)
+    }
+
+    /// Records task `pid` as the creator of `shared:` descriptor `id` (the host, pid 0,
+    /// never exits: what it creates stays). Global `app:` channels are left alone: their
+    /// queued messages are meant for tasks loaded later.
+    fn note_creator(&mut self, id: u32, pid: u32) {
+        if pid != 0
+            && let Some(d) = self.descriptors.get_mut(&id)
+            && d.key.owner.is_none()
+            && d.key.namespace == crate::mailbox::Namespace::Shared
+        {
+            d.creator = Some(pid);
+        }
     }
 
     /// BIND by an already parsed key.
@@ -94,6 +112,7 @@ impl MailboxManager {
             taps: Vec::new(),
             members: Vec::new(),
             owner_exited,
+            creator: None,
             sent: 0,
             received: 0,
             dropped: 0,
@@ -120,7 +139,11 @@ impl MailboxManager {
         implicit: bool,
     ) -> Result<u32, MailboxError> {
         let key = TargetKey::parse(pid, target)?;
+        let existed = self.lookup.contains_key(&key);
         let id = self.bind_key(key, 0, 0)?;
+        if !existed {
+            self.note_creator(id, pid);
+        }
         let table = self.pids.entry(pid).or_default();
         if let Some(limit) = self.config.handle_limit_per_pid
             && len_u32(table.handles.len()) >= limit

@@ -68,6 +68,10 @@ pub(super) struct Descriptor {
     pub(super) taps: Vec<(u32, u32)>,
     pub(super) members: Vec<(u32, u32)>,
     pub(super) owner_exited: bool,
+    /// The task whose BIND/OPEN created a `shared:` descriptor:
+    /// it goes when that task has ended and no handle holds it, so one task cannot keep
+    /// the pool exhausted after it is gone.
+    pub(super) creator: Option<u32>,
     pub(super) sent: u64,
     pub(super) received: u64,
     pub(super) dropped: u64,

@@ -118,7 +118,8 @@ impl MailboxManager {
     }
 
     /// Release everything `pid` holds (exit and kill): its wait, handles and taps; its
-    /// owned descriptors are freed now if no handle remains, else with their last handle.
+    /// owned descriptors, and the `shared:` ones it created, are freed now if no handle
+    /// remains, else with their last handle.
     pub fn release_pid(&mut self, pid: u32) -> ReleaseReport {
         let mut report = ReleaseReport {
             wait_cancelled: self.cancel_wait(pid),
@@ -138,7 +139,7 @@ impl MailboxManager {
         }
         for d in self.descriptors.values_mut() {
             d.waiters.retain(|p| *p != pid);
-            if d.key.owner == Some(pid) {
+            if d.key.owner == Some(pid) || d.creator == Some(pid) {
                 d.owner_exited = true;
                 touched.insert(d.id);
             }

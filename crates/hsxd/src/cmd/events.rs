@@ -100,10 +100,17 @@ pub(crate) fn subscribe(ctx: &Ctx<'_>, a: SubscribeArgs) -> Result<Outcome, Prot
         since_seq: a.since_seq,
         max_events: usize::try_from(max_events).unwrap_or(usize::MAX),
     };
-    let ack = ctx
-        .daemon()
-        .bus()
-        .with_hub(|hub, now| hub.subscribe(params, token, now))?;
+    let limit = ctx
+        .peer
+        .map_or(crate::policy::Limits::default().subscribers, |p| {
+            p.policy.limits.subscribers
+        });
+    let ack = ctx.daemon().bus().with_hub(|hub, now| {
+        if hub.others(sid, ctx.conn) >= limit {
+            return Err(ProtoError::msg("subscriber_limit"));
+        }
+        hub.subscribe(params, token, now)
+    })?;
     ctx.dmesg().log(
         ctx.now(),
         "info",

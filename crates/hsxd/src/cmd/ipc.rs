@@ -209,16 +209,24 @@ pub(crate) fn listen(ctx: &Ctx<'_>, a: ListenArgs) -> Result<Outcome, ProtoError
     publish(d, &mut exec);
     let limit = usize::try_from(a.limit).unwrap_or(usize::MAX);
     let max_len = usize::try_from(a.max_len).unwrap_or(usize::MAX);
-    let chunks: Vec<_> = {
+    let chunks: (Vec<_>, _) = {
         let mut out = d.output();
         let pids = a.pid.map_or_else(|| out.pids(), |p| vec![p]);
-        let chunks = pids
+        let chunks: Vec<_> = pids
             .into_iter()
             .flat_map(|p| out.take(p, limit, max_len))
             .collect();
+        let dropped: serde_json::Map<String, Value> = pids_of(&chunks, a.pid)
+            .into_iter()
+            .filter_map(|p| {
+                let n = out.dropped(p);
+                (n > 0).then(|| (p.to_string(), Value::from(n)))
+            })
+            .collect();
         out.prune(|p| task_can_write(&exec, p));
-        chunks
+        (chunks, dropped)
     };
+    let (chunks, dropped) = chunks;
     // Up to `limit` x `max_len` bytes of text and hex: built with no lock held.
     drop(exec);
     let msgs: Vec<Message> = chunks
@@ -235,7 +243,25 @@ pub(crate) fn listen(ctx: &Ctx<'_>, a: ListenArgs) -> Result<Outcome, ProtoError
             src_pid: c.pid,
         })
         .collect();
-    Ok(Reply::with("messages", to_value(&msgs)).into())
+    let reply = Reply::with("messages", to_value(&msgs));
+    // Only when something was lost: the reference's reply has no such field.
+    if dropped.is_empty() {
+        Ok(reply.into())
+    } else {
+        Ok(reply.and("dropped_bytes", Value::Object(dropped)).into())
+    }
+}
+
+/// The PIDs a `listen` reply speaks for: the one asked about, or those it returned.
+fn pids_of(chunks: &[crate::task_output::Chunk], asked: Option<u32>) -> Vec<u32> {
+    match asked {
+        Some(p) => vec![p],
+        None => {
+            let mut v: Vec<u32> = chunks.iter().map(|c| c.pid).collect();
+            v.dedup();
+            v
+        }
+    }
 }
 
 /// Empties the existing stdout/stderr mailboxes of `pid` (of every task when `None`) and

@@ -17,6 +17,7 @@ use crate::debugger::{LoadedSymbols, PreparedSymbols, SymbolStore};
 use crate::error::{OpError, ProtoError};
 use crate::event_map;
 use crate::event_map::publish;
+use crate::policy::Grant;
 use crate::program::read_program;
 use crate::reply::Reply;
 use crate::state::Daemon;
@@ -215,12 +216,30 @@ fn info_object<'a>(d: &Daemon, snap: &'a InfoSnap) -> Info<'a> {
 
 /// `load`/`exec`: the `image` object (§2.1.1). Emits `task_state` reason `loaded`.
 pub(crate) fn load(ctx: &Ctx<'_>, a: LoadArgs) -> Result<Outcome, ProtoError> {
-    let image = ctx.heavy(|| load_image(ctx.daemon(), &a))?;
+    let grant = ctx.peer.map(|p| &*p.grant);
+    let image = ctx.heavy(|| load_image(ctx.daemon(), &a, grant))?;
     Ok(Reply::with("image", to_value(&image)).into())
 }
 
-fn load_image(d: &Daemon, args: &LoadArgs) -> Result<LoadedImage, OpError> {
+fn load_image(d: &Daemon, args: &LoadArgs, grant: Option<&Grant>) -> Result<LoadedImage, OpError> {
     let (bytes, assembled_sym) = read_program(&args.path)?;
+    // A grant limited to some apps loads only those (by the name in the image header),
+    // and one limited in image capabilities only images that request no others.
+    if let Some(g) = grant.filter(|g| g.apps.is_some() || g.req_caps.is_some())
+        && let Ok(im) = hsx_image::Image::parse(&bytes)
+    {
+        let name = im.app_name.unwrap_or_default();
+        if !g.allows_app(&name) {
+            return Err(OpError::failed(format!("permission_denied:app:{name}")));
+        }
+        let refused = g.refused_req_caps(im.req_caps);
+        if refused != 0 {
+            return Err(OpError::failed(format!(
+                "permission_denied:req_caps:{}",
+                crate::policy::req_cap_names(refused).join(",")
+            )));
+        }
+    }
     let abs = std::fs::canonicalize(&args.path)
         .map_or_else(|_| args.path.clone(), |p| p.display().to_string());
     let mut exec = d.exec();
@@ -232,7 +251,11 @@ fn load_image(d: &Daemon, args: &LoadArgs) -> Result<LoadedImage, OpError> {
         _ => Ok(false),
     };
     publish(d, &mut exec);
-    let rep = rep?;
+    let rep = rep.map_err(|e| match e {
+        // The loader's own texts quote header fields; the file may not be the client's.
+        hsx_exec::ExecError::Image(le) => OpError::failed(le.without_file_bytes()),
+        other => OpError::from(other),
+    })?;
     let paused = paused?;
     // The `.sym` is read without the executive locked.
     drop(exec);
@@ -307,11 +330,12 @@ fn load_symbols(
 /// `{old_pid, new_pid, program, image, task}`.
 pub(crate) fn reload(ctx: &Ctx<'_>, a: ReloadArgs) -> Result<Outcome, ProtoError> {
     ctx.check_pid(a.pid)?;
-    let r = ctx.heavy(|| reload_task(ctx.daemon(), a))?;
+    let grant = ctx.peer.map(|p| &*p.grant);
+    let r = ctx.heavy(|| reload_task(ctx.daemon(), a, grant))?;
     Ok(Reply::with("reload", r).into())
 }
 
-fn reload_task(d: &Daemon, a: ReloadArgs) -> Result<Value, OpError> {
+fn reload_task(d: &Daemon, a: ReloadArgs, grant: Option<&Grant>) -> Result<Value, OpError> {
     let pid = a.pid;
     let program = d.exec().task(pid)?.filepath.ok_or_else(|| {
         OpError::failed(format!(
@@ -329,6 +353,7 @@ fn reload_task(d: &Daemon, a: ReloadArgs) -> Result<Value, OpError> {
             symbols: old_symbols.as_ref().and_then(|o| o.override_path.clone()),
             paused: a.paused,
         },
+        grant,
     )?;
     keep_symbols_on_reload(d, &mut image, old_symbols);
     let new_pid = image.pid;

@@ -18,6 +18,7 @@ mod fields;
 pub mod ipc;
 pub mod lifecycle;
 pub mod regs;
+mod required;
 pub mod reverse;
 pub mod run;
 pub mod session;

@@ -7,8 +7,9 @@ use crate::args::{self, Obj, display_value, field};
 use crate::context::{Ctx, Outcome};
 use crate::error::ProtoError;
 use crate::events::CloseReason;
+use crate::policy::{Cap, Limits};
 use crate::reply::Reply;
-use crate::session::OpenParams;
+use crate::session::{OpenParams, Opener};
 
 fn pid_lock_value(v: &Value) -> Result<Option<u32>, ProtoError> {
     if v.is_null() {
@@ -73,7 +74,19 @@ pub(crate) fn parse_open(obj: &Obj) -> Result<OpenParams, ProtoError> {
         Some(v) if args::truthy(Some(v)) => display_value(v),
         _ => String::new(),
     };
+    let caps = match field(obj, "caps").or_else(|| field(caps, "caps")) {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(items.iter().map(display_value).collect()),
+        Some(Value::String(s)) => Some(
+            s.split([',', ' '])
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        Some(_) => return Err(ProtoError::msg("caps must be a list of capability names")),
+    };
     Ok(OpenParams {
+        caps,
         client,
         features,
         max_events,
@@ -96,8 +109,28 @@ fn session_id<'a>(ctx: &Ctx<'a>) -> Result<&'a str, ProtoError> {
 pub(crate) fn open(ctx: &Ctx<'_>, p: OpenParams) -> Result<Outcome, ProtoError> {
     let id = crate::ids::uuid4();
     let now = ctx.now();
+    // Reserving PIDs that no task has yet would lock whatever is loaded next.
+    if !ctx.caps.has(Cap::Admin) {
+        let exec = ctx.daemon().exec();
+        if let Some(pid) = p.pid_lock.iter().find(|pid| !exec.has_task(**pid)) {
+            return Err(ProtoError::Op(crate::error::OpError::UnknownPid(*pid)));
+        }
+    }
+    let who = match ctx.peer {
+        Some(peer) => Opener {
+            principal: peer.grant.name.clone(),
+            conn: peer.conn,
+            grant: ctx.caps,
+            limits: peer.policy.limits,
+        },
+        None => Opener {
+            conn: ctx.conn,
+            limits: Limits::default(),
+            ..Opener::anonymous()
+        },
+    };
     let payload = ctx.daemon().with_sessions(|t| {
-        t.open(p, id.clone(), now)
+        t.open_as(p, id.clone(), now, &who)
             .map(|s| (s.payload(), s.pid_locks.clone()))
     })?;
     ctx.dmesg().log(
@@ -141,13 +174,19 @@ pub(crate) fn current(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
 
 pub(crate) fn list(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
     let now = ctx.now();
-    let all = ctx.daemon().with_sessions(|t| t.list(now));
+    let viewer = (!ctx.caps.has(Cap::Admin)).then_some(ctx.session);
+    let all = ctx.daemon().with_sessions(|t| t.list_for(now, viewer));
     Ok(Reply::with("sessions", Value::Array(all)).into())
 }
 
 pub(crate) fn terminate(ctx: &Ctx<'_>, target: String) -> Result<Outcome, ProtoError> {
-    // The reference does not check the actor; any non-empty `session` may terminate.
-    session_id(ctx)?;
+    // The reference does not check the actor; here only the session itself or `admin`
+    // may end it (the default policy grants `admin`, so old clients see no change).
+    let actor = session_id(ctx)?;
+    // The same answer whether the target exists or not: no probing for ids.
+    if actor != target && !ctx.caps.has(Cap::Admin) {
+        return Err(ProtoError::msg("permission_denied:admin"));
+    }
     if !ctx.daemon().close_session(
         &target,
         "admin_close",

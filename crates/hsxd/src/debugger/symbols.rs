@@ -261,13 +261,18 @@ impl SymbolStore {
             PreparedSymbols::Missing(path) => {
                 self.tables.remove(&pid);
                 let shown = path.display().to_string();
-                tracing::debug!(pid, path = %shown, "symbol file missing");
+                tracing::debug!(pid, path = %crate::report::log_safe(&shown), "symbol file missing");
                 json!({"pid": pid, "loaded": false, "path": shown})
             }
             PreparedSymbols::Failed(path, error) => {
                 self.tables.remove(&pid);
                 let shown = path.display().to_string();
-                tracing::warn!(pid, path = %shown, %error, "symbol load failed");
+                tracing::warn!(
+                    pid,
+                    path = %crate::report::log_safe(&shown),
+                    error = %crate::report::log_safe(&error),
+                    "symbol load failed"
+                );
                 json!({"pid": pid, "loaded": false, "path": shown, "error": error})
             }
         }
@@ -283,7 +288,8 @@ impl SymbolStore {
     ) -> Value {
         let warning = crc_warning(table.file().hxe_crc, image_crc);
         if let Some(w) = &warning {
-            tracing::warn!(pid, path = %path.display(), "{w}");
+            let shown = crate::report::log_safe(&path.display().to_string());
+            tracing::warn!(pid, path = %shown, "{w}");
         }
         self.last_generation = self.last_generation.wrapping_add(1).max(1);
         let loaded = Arc::new(LoadedSymbols {

@@ -50,6 +50,14 @@ impl EventHub {
         self.subs.len()
     }
 
+    /// Subscriptions that a new one of `session` on `conn` would not replace.
+    pub fn others(&self, session: &str, conn: u64) -> usize {
+        self.subs
+            .iter()
+            .filter(|s| s.session != session && s.conn != conn)
+            .count()
+    }
+
     /// Events in the history ring.
     pub fn history_len(&self) -> usize {
         self.history.len()

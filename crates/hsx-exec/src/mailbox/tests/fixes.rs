@@ -163,3 +163,40 @@ fn fix_handle_numbers_stay_within_16_bits() {
     let h = m.open(1, "app:k").unwrap();
     assert_ne!(h, keep);
 }
+
+#[test]
+fn unowned_descriptors_go_with_the_task_that_created_them() {
+    let mut m = mgr();
+    m.register_task(1).unwrap();
+    m.register_task(2).unwrap();
+    // What is left of the pool once task 1 has gone: task 2's own descriptors.
+    let base = m.descriptor_count() - m.owned_by(1).len();
+    // Task 1 fills the pool with shared mailboxes.
+    let mut n = 0;
+    while m.bind(1, &alloc::format!("shared:flood{n}"), 0, 0).is_ok() {
+        n += 1;
+    }
+    assert!(m.bind(2, "shared:mine", 0, 0).is_err(), "pool exhausted");
+    // One of them is held by task 2, and one by the host.
+    let held = m.open(2, "shared:flood0").unwrap();
+    let host = m.open(0, "shared:flood1").unwrap();
+    m.release_pid(1);
+    let flood0 = m.find(2, "shared:flood0").unwrap();
+    assert!(m.descriptor_info(flood0).is_some(), "still held by task 2");
+    assert!(
+        m.find(0, "shared:flood1").is_some(),
+        "still held by the host"
+    );
+    assert!(m.find(0, "shared:flood2").is_none(), "released");
+    assert_eq!(m.descriptor_count(), base + 2);
+    // Task 2 can bind again; its last handle frees the one it held.
+    m.bind(2, "shared:mine", 0, 0).unwrap();
+    m.close(2, held).unwrap();
+    assert!(m.descriptor_info(flood0).is_none());
+    // A descriptor the host created stays after any task ends.
+    m.bind(0, "shared:hostbox", 0, 0).unwrap();
+    m.open(2, "shared:hostbox").unwrap();
+    m.release_pid(2);
+    assert!(m.find(0, "shared:hostbox").is_some());
+    m.close(0, host).unwrap();
+}
