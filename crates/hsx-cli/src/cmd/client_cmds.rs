@@ -20,8 +20,6 @@ use crate::interrupt;
 mod reverse;
 mod values;
 
-pub use reverse::{BackArgs, RecordArgs};
-
 /// Why a client command failed.
 #[derive(Debug, Error)]
 pub enum CmdError {

@@ -12,4 +12,5 @@ pub mod client_cmds;
 pub mod completions;
 pub mod dap;
 pub mod remote;
+pub mod remote_args;
 pub mod render;

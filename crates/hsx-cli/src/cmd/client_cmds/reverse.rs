@@ -1,58 +1,12 @@
 //! `back` and `record`: reverse execution on hsxd's recording (`step_back`,
 //! `reverse_continue`, `record`).
 
-use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-use super::super::remote::{Common, parse_u32};
+use super::super::remote::{BackArgs, RecordAction, RecordArgs};
 use super::super::render;
 use super::{CmdResult, Ctx};
 use crate::client::request;
-
-/// `back PID [-n N] [--continue]`.
-#[derive(Debug, Clone, Args, PartialEq, Eq)]
-pub struct BackArgs {
-    /// Task id.
-    #[arg(value_parser = parse_u32)]
-    pub pid: u32,
-    /// Instructions of the task to go back.
-    #[arg(
-        short = 'n',
-        long = "count",
-        visible_alias = "steps",
-        default_value_t = 1
-    )]
-    pub steps: u64,
-    /// Run backwards to the task's previous breakpoint or watch hit instead.
-    #[arg(short = 'c', long = "continue")]
-    pub reverse_continue: bool,
-    #[command(flatten)]
-    pub common: Common,
-}
-
-/// What `record` does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RecordAction {
-    /// Start (or restart) recording.
-    Start,
-    /// Stop and free the history.
-    Stop,
-    /// Show the history's extent.
-    Status,
-}
-
-/// `record [start|stop|status] [--interval N]`.
-#[derive(Debug, Clone, Args, PartialEq, Eq)]
-pub struct RecordArgs {
-    /// What to do.
-    #[arg(value_enum, default_value = "status")]
-    pub action: RecordAction,
-    /// Instructions between snapshots (a step back re-runs at most about this many).
-    #[arg(long, value_name = "N")]
-    pub interval: Option<u64>,
-    #[command(flatten)]
-    pub common: Common,
-}
 
 impl Ctx {
     pub(super) fn back(&mut self, a: &BackArgs) -> CmdResult {
