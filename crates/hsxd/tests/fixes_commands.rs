@@ -302,3 +302,38 @@ async fn source_step_without_symbols_steps_one_instruction_with_a_warning() {
     assert!(r.get("source").is_none(), "{r}");
     s.stop().await;
 }
+
+/// A value and a command with a guest handler that returns 7.
+const VALCMD: &str = r#"
+.name "valcmd"
+.value {"group":1,"id":1,"name":"t","init":1.0}
+.cmd {"group":1,"id":1,"name":"seven","handler":"seven"}
+.entry main
+.text
+main:
+    JMP   main
+seven:
+    LDI   R0, 7
+    RET
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_name_the_resolved_owner() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = TestServer::start_exec().await;
+    let mut c = s.client().await;
+    let path = write(dir.path(), "valcmd.mvasm", VALCMD);
+    let r = c.rpc(json!({"cmd": "load", "path": path})).await;
+    let pid = ok(&r)["image"]["pid"].clone();
+    let r = c.rpc(json!({"cmd": "val.get", "oid": 0x0101})).await;
+    assert_eq!(ok(&r)["value"]["pid"], pid, "{r}");
+    let r = c
+        .rpc(json!({"cmd": "val.set", "oid": 0x0101, "value": 2.0}))
+        .await;
+    assert_eq!(ok(&r)["value"]["pid"], pid, "{r}");
+    // The guest handler runs and its R0 is the result.
+    let r = c.rpc(json!({"cmd": "cmd.call", "oid": 0x0101})).await;
+    assert_eq!(ok(&r)["command"]["pid"], pid, "{r}");
+    assert_eq!(ok(&r)["command"]["result"], 7, "{r}");
+    s.stop().await;
+}
