@@ -17,8 +17,11 @@ use hsxd::{Daemon, DaemonConfig, EventBus, InstantClock, SystemTimeSource, TimeS
 
 /// HSX executive daemon: JSON-over-TCP control and debug protocol.
 #[derive(Debug, Parser)]
-#[command(name = "hsxd", version, about)]
+#[command(name = "hsxd", version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
+    /// Print a shell completion script or the man page instead of serving.
+    #[command(subcommand)]
+    tool: Option<Tool>,
     /// Address to listen on: HOST:PORT (loopback by default; port 0 picks a free port) or
     /// unix:PATH (a Unix-domain socket only its owner may use). A non-loopback address
     /// needs --token-file.
@@ -59,6 +62,73 @@ struct Cli {
     /// object per line. `RUST_LOG` sets the level (default `info`).
     #[arg(long, value_name = "FORMAT", default_value = "plain", value_parser = ["plain", "json"])]
     log_format: String,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Tool {
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions {
+        /// Shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+/// ENVIRONMENT, SIGNALS, EXIT STATUS, EXAMPLES and SEE ALSO of hsxd(1), in roff.
+const MAN_EXTRA: &str = r#".SH ENVIRONMENT
+.TP
+\fBHSXD_TOKEN_FILE\fR
+as \fB\-\-token\-file\fR.
+.TP
+\fBHSXD_POLICY\fR
+as \fB\-\-policy\fR.
+.TP
+\fBRUST_LOG\fR
+log level and filters (default \fBinfo\fR).
+.SH SIGNALS
+SIGTERM and SIGINT stop hsxd as the \fBshutdown\fR request does: a running step ends after its current slice, persisted values are flushed, a Unix socket is removed.
+.SH EXIT STATUS
+0 after a shutdown; 1 when hsxd cannot start (address in use, a bad policy or token file, a non-loopback address without a token), with one \fBhsxd: error:\fR line.
+.SH EXAMPLES
+.nf
+hsxd                                   # 127.0.0.1:9998
+hsxd \-\-listen 127.0.0.1:0               # a free port; the start-up line names it
+hsxd \-\-listen unix:/run/hsx.sock
+hsxd \-\-listen 0.0.0.0:9998 \-\-token\-file /etc/hsx/token
+hsxd \-\-fs\-root ./files \-\-fram ./values.fram \-\-mem segmented
+.fi
+.SH SEE ALSO
+\fBhsx\fR(1); docs/protocol.md and docs/security.md in the HSX repository.
+"#;
+
+fn tool(t: &Tool) -> ExitCode {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut buf = Vec::new();
+    match t {
+        Tool::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "hsxd", &mut buf);
+        }
+        Tool::Man => {
+            if clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .is_err()
+            {
+                return ExitCode::FAILURE;
+            }
+            buf.extend_from_slice(MAN_EXTRA.as_bytes());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(&buf).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("hsxd: error: {e}");
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 fn parse_mem(s: &str) -> Result<MemLayout, String> {
@@ -112,6 +182,9 @@ fn host_backends(config: &DaemonConfig, fs_limits: (u64, usize)) -> anyhow::Resu
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(t) = &cli.tool {
+        return tool(t);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()

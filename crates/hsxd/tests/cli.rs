@@ -251,3 +251,33 @@ fn a_policy_file_grants_per_token_and_a_bad_one_stops_hsxd_in_one_line() {
     assert!(!err.contains("secret-token"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn man_page_and_completions() {
+    let bin = env!("CARGO_BIN_EXE_hsxd");
+    let man = Command::new(bin).arg("man").output().expect("hsxd man");
+    assert!(man.status.success());
+    let page = String::from_utf8_lossy(&man.stdout);
+    for s in [
+        ".SH OPTIONS",
+        ".SH ENVIRONMENT",
+        ".SH SIGNALS",
+        ".SH EXIT STATUS",
+        ".SH EXAMPLES",
+    ] {
+        assert!(page.contains(s), "{s}");
+    }
+    assert!(page.contains("token\\-file"), "options are listed");
+    let bash = Command::new(bin)
+        .args(["completions", "bash"])
+        .output()
+        .expect("completions");
+    assert!(bash.status.success());
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("--listen"));
+    // A tool and serving options do not mix.
+    let mixed = Command::new(bin)
+        .args(["--listen", "127.0.0.1:0", "man"])
+        .output()
+        .expect("mixed");
+    assert_eq!(mixed.status.code(), Some(2));
+}
