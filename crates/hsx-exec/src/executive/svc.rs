@@ -221,7 +221,7 @@ impl<C: TaskCode> Executive<C> {
                 let fd = self.r16(slot, 1);
                 let len = self.r16(slot, 3);
                 let data = self.guest_bytes(slot, self.r(slot, 2), len);
-                self.fs_write(slot, pid, fd, &data)
+                self.fs_write(pid, fd, &data)
             }
             0x03 => {
                 let fd = self.r16(slot, 1);
@@ -287,14 +287,16 @@ impl<C: TaskCode> Executive<C> {
 
     /// FS_WRITE: fds 0/1/2 with data go to the task's stdio mailboxes (flags STDOUT/STDERR),
     /// anything else to the file system.
-    fn fs_write(&mut self, slot: usize, pid: u32, fd: u32, data: &[u8]) -> i32 {
+    fn fs_write(&mut self, pid: u32, fd: u32, data: &[u8]) -> i32 {
         if fd < fst::FIRST_FD {
             if let Some(n) = self.mailboxes.write_stdio(pid, fd, data) {
                 if n > 0
-                    && let Some(h) = self.rec(slot).and_then(|r| r.stdio)
+                    && let Some(h) = self.mailboxes.stdio_handles(pid)
                 {
                     let stream = StdioStream::from_fd(fd).unwrap_or(StdioStream::In);
                     if let Ok(desc) = self.mailboxes.descriptor_of(pid, h.get(stream)) {
+                        // A lazily opened stream is known from its first write on.
+                        self.stdio_desc.insert(desc, (pid, stream));
                         self.after_send(desc, data);
                     }
                 }
@@ -313,7 +315,14 @@ impl<C: TaskCode> Executive<C> {
     /// After a successful send: a message on some task's stdout/stderr becomes a
     /// `stdout`/`stderr` event (and is consumed with [`super::ExecConfig::stdio_drain`]).
     pub(crate) fn after_send(&mut self, descriptor: u32, data: &[u8]) {
-        let Some(&(owner, stream)) = self.stdio_desc.get(&descriptor) else {
+        let known = self.stdio_desc.get(&descriptor).copied().or_else(|| {
+            // Lazy stdio: a stream the task opened itself and sent to before any write.
+            let lazy = self.mailboxes.config().lazy_stdio;
+            let found = self.mailboxes.stdio_owner(descriptor).filter(|_| lazy)?;
+            self.stdio_desc.insert(descriptor, found);
+            Some(found)
+        });
+        let Some((owner, stream)) = known else {
             return;
         };
         if data.is_empty() {
@@ -333,12 +342,7 @@ impl<C: TaskCode> Executive<C> {
             self.emit(Some(owner), kind(data.to_vec()));
         }
         if self.cfg.stdio_drain {
-            let handle = self
-                .pids
-                .get(&owner)
-                .and_then(|&s| self.rec(s))
-                .and_then(|r| r.stdio)
-                .map(|h| h.get(stream));
+            let handle = self.mailboxes.stdio_handles(owner).map(|h| h.get(stream));
             if let Some(h) = handle {
                 while let Ok(Some(_)) = self.mailboxes.recv(owner, h, 0) {}
             }
