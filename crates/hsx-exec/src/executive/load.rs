@@ -200,7 +200,9 @@ impl<C: TaskCode> Executive<C> {
             app_name_base: base.clone(),
             filepath: opts.path.clone(),
             image: summary,
+            #[cfg(feature = "task-metadata")]
             metadata: image.metadata.clone(),
+            #[cfg(feature = "task-metadata")]
             mailbox_creation: mailbox_creation.clone(),
             quantum: self.cfg.default_quantum.max(1),
             priority: self.cfg.default_priority,

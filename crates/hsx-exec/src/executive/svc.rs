@@ -14,7 +14,9 @@ use hsx_vm::{MEM_SIZE, Reg};
 use super::memory::read_clipped;
 use super::{Executive, TaskCode, VmTask, WaitInfo};
 #[allow(unused_imports)]
-use crate::backend::{FileSystem as _, Hal as _, sanitize_path};
+use crate::backend::Hal as _;
+#[cfg(feature = "fs")]
+use crate::backend::{FileSystem as _, sanitize_path};
 use crate::event::EventKind;
 use crate::mailbox::{MailboxError, RecvOutcome, RecvRequest, StdioStream, func as mfn, recv_info};
 use crate::status::{HSX_ERR_ENOSYS, cmd as cst, fs as fst, mbx as mst, val as vst};
@@ -184,6 +186,24 @@ impl<C: TaskCode> Executive<C> {
 
     // ------------------------------------------------------------- module 4
 
+    /// Without the `fs` feature (a board with no file system) module 4 is just FS_WRITE to
+    /// the stdio fds; every other call fails with ERROR, a write to another fd writes 0 bytes
+    /// (what [`crate::NullFs`] answers, without the path handling).
+    #[cfg(not(feature = "fs"))]
+    fn svc_fs(&mut self, slot: usize, func: u8) {
+        let result = if func == 0x02 {
+            let pid = self.pid_of(slot);
+            let fd = self.r16(slot, 1);
+            let len = self.r16(slot, 3);
+            let data = self.guest_bytes(slot, self.r(slot, 2), len);
+            self.fs_write(pid, fd, &data)
+        } else {
+            fst::ERROR
+        };
+        self.set_r(slot, 0, fst::word(result));
+    }
+
+    #[cfg(feature = "fs")]
     fn svc_fs(&mut self, slot: usize, func: u8) {
         let pid = self.pid_of(slot);
         let result: i32 = match func {
@@ -307,9 +327,13 @@ impl<C: TaskCode> Executive<C> {
             // which knows no such descriptor.
             return 0;
         }
-        self.host_fs()
+        #[cfg(feature = "fs")]
+        return self
+            .host_fs()
             .write(pid, fd, data)
-            .map_or(0, |n| i32::try_from(n).unwrap_or(0))
+            .map_or(0, |n| i32::try_from(n).unwrap_or(0));
+        #[cfg(not(feature = "fs"))]
+        0
     }
 
     /// After a successful send: a message on some task's stdout/stderr becomes a
