@@ -3,7 +3,6 @@
 
 use crate::vecmap::VecSet;
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -276,13 +275,13 @@ impl<C: TaskCode> Executive<C> {
         }
         let mut i = 0u32;
         loop {
-            let suffix = format!("_#{i}");
+            let suffix = crate::names::join_num("_#", "", Some(i));
             let keep = APP_NAME_MAX.saturating_sub(suffix.chars().count());
             let mut trimmed: String = base.chars().take(keep).collect();
             if trimmed.is_empty() {
                 trimmed = String::from("app");
             }
-            let candidate = format!("{trimmed}{suffix}");
+            let candidate = crate::names::join_num(&trimmed, &suffix, None);
             if !taken(&candidate) {
                 return Ok(candidate);
             }
@@ -298,7 +297,7 @@ impl<C: TaskCode> Executive<C> {
             String::from(StdioStream::In.target()),
             String::from(StdioStream::Out.target()),
             String::from(StdioStream::Err.target()),
-            format!("pid:{pid}"),
+            crate::names::join_num("pid:", "", Some(pid)),
         ];
         for t in &defaults {
             let key = self
@@ -422,7 +421,7 @@ fn base_name(image: &Image, opts: &LoadOptions, pid: u32) -> String {
             return n;
         }
     }
-    let n = normalise(&format!("task_{pid}"));
+    let n = normalise(&crate::names::join_num("task_", "", Some(pid)));
     if n.is_empty() { String::from("app") } else { n }
 }
 

@@ -33,7 +33,7 @@ impl MailboxManager {
         self.bind_key(
             TargetKey {
                 namespace: Namespace::Pid,
-                name: alloc::format!("pid:{pid}"),
+                name: crate::names::join_num("pid:", "", Some(pid)),
                 owner: Some(pid),
             },
             0,
