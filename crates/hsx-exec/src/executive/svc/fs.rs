@@ -6,8 +6,11 @@ use alloc::string::String;
 use hsx_vm::MEM_SIZE;
 
 use super::super::{Executive, TaskCode};
+// The recording build reaches the file system through a wrapper type, not `dyn FileSystem`.
+#[cfg(all(feature = "fs", feature = "record"))]
+use crate::backend::FileSystem as _;
 #[cfg(feature = "fs")]
-use crate::backend::{FileSystem as _, sanitize_path};
+use crate::backend::sanitize_path;
 use crate::mailbox::StdioStream;
 use crate::status::fs as fst;
 
