@@ -8,13 +8,13 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 FW=$ROOT/firmware
 APPS=(hello producer consumer sleeper faulter counter)
-# Regression ceiling for executive+VM flash (bytes): the measured 78 980 B plus ~3 %. The
-# issue's target is 28 KiB; see docs/mcu.md for where the rest goes. Lower it as the
-# executive shrinks.
-LIMIT=${MCU_EXEC_FLASH_LIMIT:-81920}
+# Regression ceiling for executive+VM flash (bytes): the measured 73 076 B plus ~3 %
+# (73.5 KiB). The target is 28 KiB; see docs/mcu.md for where the rest goes. Lower
+# it as the executive shrinks.
+LIMIT=${MCU_EXEC_FLASH_LIMIT:-75264}
 # Regression ceiling for the four-task SRAM total (heap peak + main-stack peak + statics of
-# the `four` build): measured 18 144 B plus a margin; the target is 16 KiB.
-RAM4_LIMIT=${MCU_FOUR_TASK_RAM_LIMIT:-18944}
+# the `four` build): measured 15 416 B plus ~3 %, under the 16 KiB target.
+RAM4_LIMIT=${MCU_FOUR_TASK_RAM_LIMIT:-15900}
 SIZE=${LLVM_SIZE:-$(command -v llvm-size || command -v rust-size || echo llvm-size)}
 NM=${NM:-$(command -v llvm-nm || command -v nm)}
 

@@ -90,8 +90,10 @@ fn main() -> ! {
 
     let cfg = ExecConfig {
         mailbox: MailboxConfig {
-            // 4 default descriptors per task (stdio + pid:N), plus 2 app mailboxes.
-            max_descriptors: 4 * APPS.len() as u32 + 2,
+            // Per task pid:N and, created on first write, stdout (every demo app prints);
+            // plus the 2 app mailboxes.
+            max_descriptors: 2 * APPS.len() as u32 + 2,
+            lazy_stdio: true,
             ..MailboxConfig::embedded()
         },
         registry: RegistryLimits::embedded(),

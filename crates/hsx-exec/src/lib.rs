@@ -7,6 +7,7 @@ extern crate alloc;
 
 mod bounded;
 pub mod mailbox;
+mod names;
 pub mod persist;
 pub mod status;
 pub mod values;

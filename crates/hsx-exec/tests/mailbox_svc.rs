@@ -557,3 +557,46 @@ fn bad_guest_pointers_give_statuses_not_panics() {
         assert_eq!(t.regs[11], 0);
     }
 }
+
+#[test]
+fn lazy_stdio_creates_streams_on_first_use_and_still_routes_them() {
+    let cfg = || ExecConfig {
+        mailbox: MailboxConfig {
+            lazy_stdio: true,
+            ..MailboxConfig::desktop()
+        },
+        stdio_drain: true,
+        ..ExecConfig::default()
+    };
+    // FS_WRITE on fd 1: the text is an event (the mailbox unit tests pin which descriptors
+    // appear).
+    let (mut ex, _c) = exec_with(cfg());
+    let mut a = Asm::new();
+    a.ldi(1, 1)
+        .ldi32(2, HELLO)
+        .ldi(3, 5)
+        .svc(4, 2)
+        .mov(8, 0)
+        .ret();
+    let pid = load(&mut ex, &a.build(), &rodata());
+    let names = |ex: &hsx_exec::Executive| -> Vec<String> {
+        ex.mailboxes()
+            .snapshot()
+            .into_iter()
+            .map(|d| d.name)
+            .collect()
+    };
+    assert_eq!(names(&ex), vec![format!("pid:{pid}")]);
+    ex.step(100);
+    assert_eq!(ex.task(pid).unwrap().regs[8], 5);
+    assert_eq!(stdout_of(&ex.drain_events(), pid), b"hello");
+    // A task that opens its own stdout and sends before any FS_WRITE is routed too.
+    let (mut ex, _c) = exec_with(cfg());
+    let mut a = Asm::new();
+    open(&mut a, T_OUT);
+    send(&mut a, HELLO, 5);
+    a.ret();
+    let pid = load(&mut ex, &a.build(), &rodata());
+    ex.step(100);
+    assert_eq!(stdout_of(&ex.drain_events(), pid), b"hello");
+}

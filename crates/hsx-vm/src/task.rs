@@ -112,7 +112,7 @@ impl<C: Code, M: Memory> Task<C, M> {
     /// `(0, Ok)` for `n == 0`).
     #[inline]
     pub fn run(&mut self, n: u64) -> (u64, StepResult) {
-        let (done, r) = if self.trace {
+        let (done, r) = if cfg!(feature = "trace") && self.trace {
             self.run_traced(n)
         } else if let Some(ops) = self.code.decoded() {
             exec_fast::run(
@@ -280,10 +280,11 @@ impl<C, M> Task<C, M> {
     }
 
     /// Enable or disable trace-state recording for this task. While off, `run` takes the
-    /// fast path and [`Task::last_trace`] keeps its previous value.
+    /// fast path and [`Task::last_trace`] keeps its previous value. Without the `trace`
+    /// feature it stays off.
     #[inline]
     pub fn set_trace(&mut self, on: bool) {
-        self.trace = on;
+        self.trace = on && cfg!(feature = "trace");
     }
 
     /// Whether tracing is on.

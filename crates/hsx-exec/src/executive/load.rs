@@ -3,7 +3,6 @@
 
 use crate::vecmap::VecSet;
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -200,7 +199,9 @@ impl<C: TaskCode> Executive<C> {
             app_name_base: base.clone(),
             filepath: opts.path.clone(),
             image: summary,
+            #[cfg(feature = "task-metadata")]
             metadata: image.metadata.clone(),
+            #[cfg(feature = "task-metadata")]
             mailbox_creation: mailbox_creation.clone(),
             quantum: self.cfg.default_quantum.max(1),
             priority: self.cfg.default_priority,
@@ -274,13 +275,13 @@ impl<C: TaskCode> Executive<C> {
         }
         let mut i = 0u32;
         loop {
-            let suffix = format!("_#{i}");
+            let suffix = crate::names::join_num("_#", "", Some(i));
             let keep = APP_NAME_MAX.saturating_sub(suffix.chars().count());
             let mut trimmed: String = base.chars().take(keep).collect();
             if trimmed.is_empty() {
                 trimmed = String::from("app");
             }
-            let candidate = format!("{trimmed}{suffix}");
+            let candidate = crate::names::join_num(&trimmed, &suffix, None);
             if !taken(&candidate) {
                 return Ok(candidate);
             }
@@ -296,7 +297,7 @@ impl<C: TaskCode> Executive<C> {
             String::from(StdioStream::In.target()),
             String::from(StdioStream::Out.target()),
             String::from(StdioStream::Err.target()),
-            format!("pid:{pid}"),
+            crate::names::join_num("pid:", "", Some(pid)),
         ];
         for t in &defaults {
             let key = self
@@ -420,7 +421,7 @@ fn base_name(image: &Image, opts: &LoadOptions, pid: u32) -> String {
             return n;
         }
     }
-    let n = normalise(&format!("task_{pid}"));
+    let n = normalise(&crate::names::join_num("task_", "", Some(pid)));
     if n.is_empty() { String::from("app") } else { n }
 }
 

@@ -94,7 +94,9 @@ pub(crate) struct TaskRec {
     pub app_name_base: String,
     pub filepath: Option<String>,
     pub image: ImageSummary,
+    #[cfg(feature = "task-metadata")]
     pub metadata: Metadata,
+    #[cfg(feature = "task-metadata")]
     pub mailbox_creation: Vec<MailboxCreation>,
     pub quantum: u32,
     pub priority: u32,
@@ -564,25 +566,47 @@ impl<C: TaskCode> Executive<C> {
         self.info_of(slot).ok_or(ExecError::UnknownPid(pid))
     }
 
-    /// The full decoded metadata of a task's image (the `image.metadata` reply).
+    /// The full decoded metadata of a task's image (the `image.metadata` reply); empty
+    /// without the `task-metadata` feature.
     ///
     /// # Errors
     /// [`ExecError::UnknownPid`].
     pub fn task_metadata(&self, pid: u32) -> Result<&Metadata, ExecError> {
         let slot = self.slot_of(pid)?;
-        self.rec(slot)
+        #[cfg(feature = "task-metadata")]
+        return self
+            .rec(slot)
             .map(|r| &r.metadata)
-            .ok_or(ExecError::UnknownPid(pid))
+            .ok_or(ExecError::UnknownPid(pid));
+        #[cfg(not(feature = "task-metadata"))]
+        {
+            static NONE: Metadata = Metadata {
+                values: Vec::new(),
+                commands: Vec::new(),
+                mailboxes: Vec::new(),
+                other: Vec::new(),
+            };
+            self.rec(slot)
+                .map(|_| &NONE)
+                .ok_or(ExecError::UnknownPid(pid))
+        }
     }
 
-    /// The `.mailbox` entries as bound when the task was loaded.
+    /// The `.mailbox` entries as bound when the task was loaded (empty without the
+    /// `task-metadata` feature; [`LoadReport::mailbox_creation`] has them either way).
     ///
     /// # Errors
     /// [`ExecError::UnknownPid`].
     pub fn task_mailbox_creation(&self, pid: u32) -> Result<&[MailboxCreation], ExecError> {
         let slot = self.slot_of(pid)?;
-        self.rec(slot)
+        #[cfg(feature = "task-metadata")]
+        return self
+            .rec(slot)
             .map(|r| r.mailbox_creation.as_slice())
+            .ok_or(ExecError::UnknownPid(pid));
+        #[cfg(not(feature = "task-metadata"))]
+        self.rec(slot)
+            .map(|_| &[][..])
             .ok_or(ExecError::UnknownPid(pid))
     }
 

@@ -14,11 +14,13 @@ use hsx_vm::{MEM_SIZE, Reg};
 use super::memory::read_clipped;
 use super::{Executive, TaskCode, VmTask, WaitInfo};
 #[allow(unused_imports)]
-use crate::backend::{FileSystem as _, Hal as _, sanitize_path};
+use crate::backend::Hal as _;
 use crate::event::EventKind;
 use crate::mailbox::{MailboxError, RecvOutcome, RecvRequest, StdioStream, func as mfn, recv_info};
-use crate::status::{HSX_ERR_ENOSYS, cmd as cst, fs as fst, mbx as mst, val as vst};
+use crate::status::{HSX_ERR_ENOSYS, cmd as cst, mbx as mst, val as vst};
 use crate::values::{Caller, GuestMem, cmd_fn, decode_lossy, help_output, val_fn, val_get_word};
+
+mod fs;
 
 /// Longest guest string read (targets are cut to 32 bytes later anyway).
 pub const MAX_GUEST_STR: usize = 4096;
@@ -182,138 +184,17 @@ impl<C: TaskCode> Executive<C> {
         self.set_r(slot, 0, status as u32);
     }
 
-    // ------------------------------------------------------------- module 4
-
-    fn svc_fs(&mut self, slot: usize, func: u8) {
-        let pid = self.pid_of(slot);
-        let result: i32 = match func {
-            0x00 => {
-                let raw = self.guest_str(slot, self.r(slot, 1));
-                let flags = self.r16(slot, 2);
-                match sanitize_path(&raw) {
-                    None => fst::EINVAL,
-                    Some(p) => self
-                        .host_fs()
-                        .open(pid, &p, flags)
-                        .map_or(fst::ERROR, |fd| i32::try_from(fd).unwrap_or(fst::ERROR)),
-                }
-            }
-            0x01 => {
-                let fd = self.r16(slot, 1);
-                let ptr = self.r16(slot, 2);
-                let len = self.r16(slot, 3) as usize;
-                if fd < fst::FIRST_FD {
-                    // The reference does not read stdin through FS_READ.
-                    0
-                } else {
-                    let mut buf = alloc::vec![0u8; len.min(MEM_SIZE - ptr as usize)];
-                    match self.host_fs().read(pid, fd, &mut buf) {
-                        Ok(n) => {
-                            let n = n.min(buf.len());
-                            let w = self.write_guest(slot, ptr, buf.get(..n).unwrap_or_default());
-                            i32::try_from(w).unwrap_or(0)
-                        }
-                        Err(_) => 0,
-                    }
-                }
-            }
-            0x02 => {
-                let fd = self.r16(slot, 1);
-                let len = self.r16(slot, 3);
-                let data = self.guest_bytes(slot, self.r(slot, 2), len);
-                self.fs_write(slot, pid, fd, &data)
-            }
-            0x03 => {
-                let fd = self.r16(slot, 1);
-                if fd < fst::FIRST_FD {
-                    fst::ERROR
-                } else {
-                    self.host_fs()
-                        .close(pid, fd)
-                        .map_or(fst::ERROR, |()| fst::OK)
-                }
-            }
-            0x0A => {
-                let raw = self.guest_str(slot, self.r(slot, 1));
-                let out = self.r16(slot, 2);
-                let max = self.r16(slot, 3) as usize;
-                let trimmed = raw.trim();
-                let path = if matches!(trimmed, "" | "/" | ".") {
-                    Some(String::new())
-                } else {
-                    sanitize_path(trimmed)
-                };
-                match path {
-                    None => fst::EINVAL,
-                    Some(p) => match self.host_fs().listdir(pid, &p) {
-                        Ok(list) => {
-                            let n = list.len().min(max);
-                            let w = self.write_guest(slot, out, list.get(..n).unwrap_or_default());
-                            i32::try_from(w).unwrap_or(0)
-                        }
-                        Err(_) => fst::ERROR,
-                    },
-                }
-            }
-            0x0B | 0x0D => {
-                let raw = self.guest_str(slot, self.r(slot, 1));
-                match sanitize_path(&raw) {
-                    None => fst::EINVAL,
-                    Some(p) => {
-                        let r = if func == 0x0B {
-                            self.host_fs().delete(pid, &p)
-                        } else {
-                            self.host_fs().mkdir(pid, &p)
-                        };
-                        r.map_or(fst::ERROR, |()| fst::OK)
-                    }
-                }
-            }
-            0x0C => {
-                let old = self.guest_str(slot, self.r(slot, 1));
-                let new = self.guest_str(slot, self.r(slot, 2));
-                match (sanitize_path(&old), sanitize_path(&new)) {
-                    (Some(o), Some(n)) => self
-                        .host_fs()
-                        .rename(pid, &o, &n)
-                        .map_or(fst::ERROR, |()| fst::OK),
-                    _ => fst::EINVAL,
-                }
-            }
-            _ => fst::ERROR,
-        };
-        self.set_r(slot, 0, fst::word(result));
-    }
-
-    /// FS_WRITE: fds 0/1/2 with data go to the task's stdio mailboxes (flags STDOUT/STDERR),
-    /// anything else to the file system.
-    fn fs_write(&mut self, slot: usize, pid: u32, fd: u32, data: &[u8]) -> i32 {
-        if fd < fst::FIRST_FD {
-            if let Some(n) = self.mailboxes.write_stdio(pid, fd, data) {
-                if n > 0
-                    && let Some(h) = self.rec(slot).and_then(|r| r.stdio)
-                {
-                    let stream = StdioStream::from_fd(fd).unwrap_or(StdioStream::In);
-                    if let Ok(desc) = self.mailboxes.descriptor_of(pid, h.get(stream)) {
-                        self.after_send(desc, data);
-                    }
-                }
-                self.process_completions();
-                return i32::try_from(n).unwrap_or(0);
-            }
-            // Empty data or no stdio handle: the reference falls through to the file stub,
-            // which knows no such descriptor.
-            return 0;
-        }
-        self.host_fs()
-            .write(pid, fd, data)
-            .map_or(0, |n| i32::try_from(n).unwrap_or(0))
-    }
-
     /// After a successful send: a message on some task's stdout/stderr becomes a
     /// `stdout`/`stderr` event (and is consumed with [`super::ExecConfig::stdio_drain`]).
     pub(crate) fn after_send(&mut self, descriptor: u32, data: &[u8]) {
-        let Some(&(owner, stream)) = self.stdio_desc.get(&descriptor) else {
+        let known = self.stdio_desc.get(&descriptor).copied().or_else(|| {
+            // Lazy stdio: a stream the task opened itself and sent to before any write.
+            let lazy = self.mailboxes.config().lazy_stdio;
+            let found = self.mailboxes.stdio_owner(descriptor).filter(|_| lazy)?;
+            self.stdio_desc.insert(descriptor, found);
+            Some(found)
+        });
+        let Some((owner, stream)) = known else {
             return;
         };
         if data.is_empty() {
@@ -333,12 +214,7 @@ impl<C: TaskCode> Executive<C> {
             self.emit(Some(owner), kind(data.to_vec()));
         }
         if self.cfg.stdio_drain {
-            let handle = self
-                .pids
-                .get(&owner)
-                .and_then(|&s| self.rec(s))
-                .and_then(|r| r.stdio)
-                .map(|h| h.get(stream));
+            let handle = self.mailboxes.stdio_handles(owner).map(|h| h.get(stream));
             if let Some(h) = handle {
                 while let Ok(Some(_)) = self.mailboxes.recv(owner, h, 0) {}
             }

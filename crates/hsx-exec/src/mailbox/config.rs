@@ -18,6 +18,12 @@ pub struct MailboxConfig {
     pub default_capacity: u32,
     /// Tap copies per 1 s window per tap handle; 0 = unlimited.
     pub tap_rate_limit: u32,
+    /// Create a task's `svc:stdio.*` descriptors and handles on first use (its first write
+    /// to the stream, or an open of it) instead of at load. Off in both profiles: clients of
+    /// the desktop expect every task's three stdio mailboxes to be listed from the start; a
+    /// microcontroller turns it on because most tasks only ever write stdout (two of three
+    /// descriptors and handles saved per task).
+    pub lazy_stdio: bool,
 }
 
 impl MailboxConfig {
@@ -29,6 +35,7 @@ impl MailboxConfig {
             handle_limit_per_pid: Some(64),
             default_capacity: DEFAULT_CAPACITY,
             tap_rate_limit: 0,
+            lazy_stdio: false,
         }
     }
 
@@ -40,6 +47,7 @@ impl MailboxConfig {
             handle_limit_per_pid: Some(8),
             default_capacity: DEFAULT_CAPACITY,
             tap_rate_limit: 20,
+            lazy_stdio: false,
         }
     }
 

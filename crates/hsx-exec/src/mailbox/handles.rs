@@ -96,6 +96,12 @@ impl MailboxManager {
         let id = self.next_descriptor_id;
         self.next_descriptor_id = self.next_descriptor_id.saturating_add(1);
         let owner_exited = key.owner.is_some_and(|o| self.exited.contains(&o));
+        // A lazily created stdio descriptor gets the template mode whoever creates it first
+        // (the task's first write, or an OPEN of its own stream).
+        let mode_mask = match self.lazy_stdio_stream(&key) {
+            Some(s) if mode_mask == 0 => self.stdio_modes[s.index()],
+            _ => mode_mask,
+        };
         let desc = Descriptor {
             id,
             key: key.clone(),

@@ -44,6 +44,7 @@ impl MailboxManager {
             handle_limit_per_pid: config.handle_limit_per_pid.map(|l| l.max(1)),
             default_capacity: config.default_capacity.max(1),
             tap_rate_limit: config.tap_rate_limit,
+            lazy_stdio: config.lazy_stdio,
         };
         let pool = crate::vecmap::prealloc(config.max_descriptors as usize);
         Self {

@@ -90,7 +90,9 @@ impl StdioStream {
     }
 }
 
-/// The three handles opened for a task at load (its fd table 0/1/2).
+/// The three handles opened for a task at load (its fd table 0/1/2). With
+/// [`MailboxConfig::lazy_stdio`](super::MailboxConfig::lazy_stdio) a stream not used yet
+/// has handle 0 (never a valid handle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StdioHandles {
     /// Handle on `svc:stdio.in@pid` (fd 0).
@@ -109,6 +111,14 @@ impl StdioHandles {
             StdioStream::In => self.stdin,
             StdioStream::Out => self.stdout,
             StdioStream::Err => self.stderr,
+        }
+    }
+
+    pub(super) const fn set(&mut self, stream: StdioStream, handle: u32) {
+        match stream {
+            StdioStream::In => self.stdin = handle,
+            StdioStream::Out => self.stdout = handle,
+            StdioStream::Err => self.stderr = handle,
         }
     }
 }

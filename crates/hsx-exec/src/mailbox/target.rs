@@ -1,8 +1,9 @@
 //! Mailbox target strings: namespaces, owner suffixes and naming rules
 //! (`services.md` §1.2).
 
-use alloc::format;
 use alloc::string::String;
+
+use crate::names::{join_num, push_u32};
 
 use super::abi::MailboxError;
 
@@ -90,7 +91,7 @@ impl TargetKey {
             };
             return Ok(Self {
                 namespace: Namespace::Pid,
-                name: format!("pid:{owner}"),
+                name: join_num("pid:", "", Some(owner)),
                 owner: Some(owner),
             });
         }
@@ -132,11 +133,9 @@ impl TargetKey {
     pub fn to_target(&self) -> String {
         match (self.namespace, self.owner) {
             (Namespace::Pid, _) => self.name.clone(),
-            (Namespace::Svc, Some(o)) => format!("svc:{}@{o}", self.name),
-            (Namespace::Svc, None) => format!("svc:{}", self.name),
-            (Namespace::App, Some(o)) => format!("app:{}@{o}", self.name),
-            (Namespace::App, None) => format!("app:{}", self.name),
-            (Namespace::Shared, _) => format!("shared:{}", self.name),
+            (Namespace::Svc, o) => at_owner(join_num("svc:", &self.name, None), o),
+            (Namespace::App, o) => at_owner(join_num("app:", &self.name, None), o),
+            (Namespace::Shared, _) => join_num("shared:", &self.name, None),
         }
     }
 }
@@ -157,6 +156,15 @@ fn parse_pid(text: &str) -> Result<u32, MailboxError> {
         return Err(MailboxError::BadTarget);
     }
     text.parse::<u32>().map_err(|_| MailboxError::BadTarget)
+}
+
+/// `text` followed by `@owner` when there is an owner.
+fn at_owner(mut text: String, owner: Option<u32>) -> String {
+    if let Some(o) = owner {
+        text.push('@');
+        push_u32(&mut text, o);
+    }
+    text
 }
 
 #[cfg(test)]

@@ -14,21 +14,26 @@ use super::target::{Namespace, TargetKey};
 impl MailboxManager {
     /// Create a task's default mailboxes (`svc:stdio.in/out/err` with the stdio template
     /// modes, `pid:<pid>` RDWR) and open its three stdio handles (normally 1, 2, 3).
-    /// Idempotent: existing stdio handles are kept.
+    /// Idempotent: existing stdio handles are kept. With
+    /// [`MailboxConfig::lazy_stdio`](super::MailboxConfig::lazy_stdio) only `pid:<pid>` is
+    /// created here and the handles are 0 until the stream is first used.
     ///
     /// # Errors
     /// [`MailboxError::NoDescriptor`] / [`MailboxError::HandleLimit`] when the profile has no
     /// room; the caller should then [`Self::release_pid`].
     pub fn register_task(&mut self, pid: u32) -> Result<StdioHandles, MailboxError> {
         self.exited.remove(&pid);
-        for s in StdioStream::ALL {
-            let m = self.stdio_modes[s.index()];
-            self.bind(pid, s.target(), 0, m)?;
+        let lazy = self.config.lazy_stdio;
+        if !lazy {
+            for s in StdioStream::ALL {
+                let m = self.stdio_modes[s.index()];
+                self.bind(pid, s.target(), 0, m)?;
+            }
         }
         self.bind_key(
             TargetKey {
                 namespace: Namespace::Pid,
-                name: alloc::format!("pid:{pid}"),
+                name: crate::names::join_num("pid:", "", Some(pid)),
                 owner: Some(pid),
             },
             0,
@@ -37,36 +42,82 @@ impl MailboxManager {
         if let Some(s) = self.pids.get(&pid).and_then(|t| t.stdio) {
             return Ok(s);
         }
-        let stdin = self.open_inner(pid, STDIO_IN, true)?;
-        let stdout = self.open_inner(pid, STDIO_OUT, true)?;
-        let stderr = self.open_inner(pid, STDIO_ERR, true)?;
-        let handles = StdioHandles {
-            stdin,
-            stdout,
-            stderr,
+        let handles = if lazy {
+            StdioHandles {
+                stdin: 0,
+                stdout: 0,
+                stderr: 0,
+            }
+        } else {
+            StdioHandles {
+                stdin: self.open_inner(pid, STDIO_IN, true)?,
+                stdout: self.open_inner(pid, STDIO_OUT, true)?,
+                stderr: self.open_inner(pid, STDIO_ERR, true)?,
+            }
         };
-        if let Some(t) = self.pids.get_mut(&pid) {
-            t.stdio = Some(handles);
-        }
+        self.pids.entry(pid).or_default().stdio = Some(handles);
         Ok(handles)
     }
 
-    /// The task's stdio handles, if registered and still open.
+    /// The task's stdio handles, if registered and still open (0 for a stream a lazy-stdio
+    /// manager has not opened yet).
     #[must_use]
     pub fn stdio_handles(&self, pid: u32) -> Option<StdioHandles> {
         self.pids.get(&pid).and_then(|t| t.stdio)
     }
 
+    /// The task's handle on `stream`, opened now if lazy stdio left it unopened. `None` when
+    /// the task is not registered; `Some(0)` when the stream could not be opened (pool full).
+    fn stdio_handle_or_open(&mut self, pid: u32, stream: StdioStream) -> Option<u32> {
+        let h = self.stdio_handles(pid)?.get(stream);
+        if h != 0 {
+            return Some(h);
+        }
+        let Ok(h) = self.open_inner(pid, stream.target(), true) else {
+            return Some(0);
+        };
+        if let Some(s) = self.pids.get_mut(&pid).and_then(|t| t.stdio.as_mut()) {
+            s.set(stream, h);
+        }
+        Some(h)
+    }
+
+    /// The stream a lazily created descriptor key stands for (its template mode applies);
+    /// always `None` without lazy stdio, so eager managers create descriptors as before.
+    pub(super) fn lazy_stdio_stream(&self, key: &TargetKey) -> Option<StdioStream> {
+        if !self.config.lazy_stdio || key.namespace != Namespace::Svc || key.owner.is_none() {
+            return None;
+        }
+        StdioStream::ALL.into_iter().find(|s| s.name() == key.name)
+    }
+
+    /// Owner and stream of a stdio descriptor (by its key).
+    #[must_use]
+    pub fn stdio_owner(&self, descriptor: u32) -> Option<(u32, StdioStream)> {
+        let key = &self.descriptors.get(&descriptor)?.key;
+        if key.namespace != Namespace::Svc {
+            return None;
+        }
+        let stream = StdioStream::ALL
+            .into_iter()
+            .find(|s| s.name() == key.name)?;
+        Some((key.owner?, stream))
+    }
+
     /// FS_WRITE routing for fds 0/1/2: `None` when the fd is not a stdio fd of this task or
     /// `data` is empty (the caller falls through to the file system); otherwise the length
-    /// written, or 0 if the mailbox refused the message.
+    /// written, or 0 if the mailbox refused the message (or a lazy stream could not be
+    /// opened).
     pub fn write_stdio(&mut self, pid: u32, fd: u32, data: &[u8]) -> Option<u32> {
         let stream = StdioStream::from_fd(fd)?;
-        let handles = self.stdio_handles(pid)?;
+        self.stdio_handles(pid)?;
         if data.is_empty() {
             return None;
         }
-        let handle = handles.get(stream);
+        let handle = self.stdio_handle_or_open(pid, stream)?;
+        if handle == 0 {
+            return Some(0);
+        }
         Some(
             self.send(pid, handle, data, stream.write_flags(), 0)
                 .map_or(0, |r| r.bytes),

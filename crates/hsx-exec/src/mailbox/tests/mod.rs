@@ -9,6 +9,7 @@ use super::*;
 
 mod api;
 mod fixes;
+mod lazy;
 mod props;
 mod spec;
 
