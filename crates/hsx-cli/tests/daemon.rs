@@ -247,10 +247,7 @@ fn shell_runs_commands_help_and_history() {
     assert!(stdout.contains("bp add [OPTIONS] <PID> <ADDR>"), "{stdout}");
     assert!(stdout.contains("unknown pid 77"), "{stdout}");
     assert!(stdout.contains("\"reply\": \"pong\""), "{stdout}");
-    assert!(
-        stderr.contains("no command 'bogus'"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("no command 'bogus'"), "{stderr}");
     let saved = std::fs::read_to_string(&hist).unwrap_or_default();
     assert!(saved.contains("help bp add"), "{saved}");
 }
