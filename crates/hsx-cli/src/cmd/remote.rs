@@ -15,9 +15,9 @@ pub enum RemoteCommand {
     Ping(NoArgs),
     /// List tasks: state, app, PC, steps.
     Ps(NoArgs),
-    /// Executive summary (clock, current task); with PID, also that task's registers.
+    /// Executive summary (clock, current task); with PID, its registers too.
     Info(InfoArgs),
-    /// Load an image (.hxe, or an .mvasm source hsxd assembles) into hsxd as a new task.
+    /// Load an image (.hxe, or .mvasm that hsxd assembles) as a new task.
     Load(LoadArgs),
     /// Kill a task (the other tasks keep running).
     Kill(PidArgs),
@@ -41,7 +41,7 @@ pub enum RemoteCommand {
     Bp(BpArgs),
     /// Call stack of a task.
     Stack(StackArgs),
-    /// Disassemble a live task's code (offline images: `hsx disasm APP.hxe`).
+    /// Disassemble a live task's code (for a file: `hsx disasm APP.hxe`).
     Dis(DisArgs),
     /// Symbols of a task: list them, or look up a name or an address.
     Sym(SymArgs),
@@ -67,7 +67,7 @@ pub enum RemoteCommand {
     Events(EventsArgs),
     /// Send one raw JSON request and print the reply.
     Raw(RawArgs),
-    /// Reverse execution: step a task back (or run back to its previous breakpoint).
+    /// Step a task back in time (or run back to its previous breakpoint).
     Back(BackArgs),
     /// Recording for reverse execution: start, stop, status.
     Record(RecordArgs),

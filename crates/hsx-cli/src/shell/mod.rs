@@ -343,6 +343,13 @@ mod tests {
     }
 
     #[test]
+    fn the_overview_fits_an_80_column_terminal() {
+        for line in help_overview().lines() {
+            assert!(line.chars().count() <= 80, "too wide: {line}");
+        }
+    }
+
+    #[test]
     fn lines_parse_like_subcommands() {
         let p = ShellLine::try_parse_from(["bp", "add", "1", "main"]);
         assert!(matches!(

@@ -51,7 +51,7 @@ pub const HELP_KEYS: &[(&str, &str)] = &[
     ("", ""),
     ("Tasks", "* marks the task the scheduler runs next"),
     ("Registers", "changed values are highlighted"),
-    ("Disassembly", "=> PC, * breakpoint, > cursor"),
+    ("Disassembly", "▶ PC, ● breakpoint, > cursor"),
 ];
 
 /// Draws the whole monitor.
@@ -378,13 +378,17 @@ fn draw_disasm(f: &mut Frame<'_>, area: Rect, s: &AppState) {
 }
 
 fn draw_mailboxes(f: &mut Frame<'_>, area: Rect, s: &AppState) {
+    // ID, PID (the owner), USED and MSGS are fixed; the name gets the rest (one space
+    // between columns): 11 columns at 80x24, enough for `stdio.out@12`-style names.
+    const FIXED: u16 = 3 + 3 + 7 + 4 + 4;
+    let name_w = usize::from(area.width.saturating_sub(2 + FIXED)).max(6);
     let rows: Vec<Row> = s
         .mailboxes
         .iter()
         .map(|m| {
             Row::new(vec![
                 Cell::from(m.id.to_string()),
-                Cell::from(m.name.clone()),
+                Cell::from(fit_name(&m.name, name_w)),
                 Cell::from(m.owner.clone()),
                 Cell::from(format!("{}/{}", m.used, m.capacity)),
                 Cell::from(m.depth.to_string()),
@@ -392,19 +396,38 @@ fn draw_mailboxes(f: &mut Frame<'_>, area: Rect, s: &AppState) {
         })
         .collect();
     let widths = [
+        Constraint::Length(3),
+        Constraint::Min(6),
+        Constraint::Length(3),
+        Constraint::Length(7),
         Constraint::Length(4),
-        Constraint::Min(10),
-        Constraint::Length(5),
-        Constraint::Length(9),
-        Constraint::Length(5),
     ];
     let table = Table::new(rows, widths)
         .header(
-            Row::new(["ID", "NAME", "OWNER", "USED", "MSGS"])
+            Row::new(["ID", "NAME", "PID", "USED", "MSGS"])
                 .style(Style::new().add_modifier(Modifier::BOLD)),
         )
         .block(Block::bordered().title(" Mailboxes "));
     f.render_widget(table, area);
+}
+
+/// A mailbox name in `w` columns that keeps what tells names apart: the `svc:` prefix goes
+/// first (`svc:stdio.out` becomes `stdio.out`), then the middle (`app:…r@3`).
+fn fit_name(name: &str, w: usize) -> String {
+    if name.chars().count() <= w {
+        return name.to_string();
+    }
+    let name = name.strip_prefix("svc:").unwrap_or(name);
+    let n = name.chars().count();
+    if n <= w {
+        return name.to_string();
+    }
+    let head = w.saturating_sub(1) / 2;
+    let tail = w.saturating_sub(1 + head);
+    let mut out: String = name.chars().take(head).collect();
+    out.push('…');
+    out.extend(name.chars().skip(n - tail));
+    out
 }
 
 fn draw_log(f: &mut Frame<'_>, area: Rect, s: &AppState) {
@@ -430,6 +453,16 @@ mod tests {
     use ratatui::backend::TestBackend;
     use ratatui::buffer::Buffer;
     use serde_json::json;
+
+    #[test]
+    fn mailbox_names_keep_what_tells_them_apart() {
+        assert_eq!(fit_name("app:demo", 10), "app:demo");
+        assert_eq!(fit_name("svc:stdio.out", 10), "stdio.out");
+        assert_eq!(fit_name("svc:stdio.err", 10), "stdio.err");
+        assert_eq!(fit_name("app:controller@12", 9), "app:…r@12");
+        assert_eq!(fit_name("app:controller@12", 9).chars().count(), 9);
+        assert_eq!(fit_name("abcdef", 1), "…");
+    }
 
     fn sample() -> AppState {
         let mut s = AppState::new("127.0.0.1:9998");

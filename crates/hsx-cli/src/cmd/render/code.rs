@@ -65,7 +65,7 @@ pub fn dis_lines(reply: &Value) -> Vec<DisLine> {
             if let Some(l) = ins.get("line").filter(|l| l.is_object())
                 && let (Some(f), Some(n)) = (text(l, "file"), text(l, "line"))
             {
-                notes.push(format!("{}:{n}", relative_path(&f)));
+                notes.push(format!("{}:{n}", super::fields::relative_path(&f)));
             }
             Some(DisLine {
                 pc,
@@ -76,16 +76,6 @@ pub fn dis_lines(reply: &Value) -> Vec<DisLine> {
             })
         })
         .collect()
-}
-
-/// `path` relative to the working directory when it lies under it (source notes stay short).
-fn relative_path(path: &str) -> String {
-    let p = std::path::Path::new(path);
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| p.strip_prefix(cwd).ok().map(|r| r.display().to_string()))
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| path.to_string())
 }
 
 /// `dis`: a listing with labels, the PC arrow and breakpoint dots.

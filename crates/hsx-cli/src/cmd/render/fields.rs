@@ -88,3 +88,14 @@ pub fn psw_flags(psw: u64) -> String {
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
     hsxd::hex::from_hex(s).ok()
 }
+
+/// `path` relative to the working directory when it lies under it (source notes and
+/// program paths stay short; a daemon on another machine gives paths that stay whole).
+pub fn relative_path(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| p.strip_prefix(cwd).ok().map(|r| r.display().to_string()))
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| path.to_string())
+}

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::clock::clock;
-use super::fields::{dash, hex_addr, hex_opt, list, num, text};
+use super::fields::{dash, hex_addr, hex_opt, list, num, relative_path, text};
 use super::memory::registers;
 use crate::output::{Align, Cell, Table, paint, state_sgr};
 
@@ -59,7 +59,10 @@ pub fn ps(reply: &Value, color: bool) -> String {
             dash(text(task, "priority")).into(),
             dash(text(task, "quantum")).into(),
             exit_text(task).into(),
-            text(task, "program").unwrap_or_default().into(),
+            text(task, "program")
+                .map(|p| relative_path(&p))
+                .unwrap_or_default()
+                .into(),
         ]);
     }
     t.render(color)
@@ -204,5 +207,19 @@ mod tests {
             ps(&json!({"tasks":{"tasks":[],"current_pid":null}}), false),
             "no tasks\n"
         );
+    }
+
+    #[test]
+    fn ps_shows_programs_under_the_working_directory_relative_to_it() {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let inside = cwd.join("examples").join("loop.hxe");
+        let reply = json!({"tasks":{"current_pid":null,"tasks":[
+            {"pid":1,"state":"ready","app_name":"a","pc":0,"program":inside.display().to_string()},
+            {"pid":2,"state":"ready","app_name":"b","pc":0,"program":"/elsewhere/b.hxe"}
+        ]}});
+        let out = ps(&reply, false);
+        let rel = std::path::Path::new("examples").join("loop.hxe");
+        assert!(out.contains(&format!("  {}\n", rel.display())), "{out}");
+        assert!(out.contains("/elsewhere/b.hxe"), "{out}");
     }
 }
