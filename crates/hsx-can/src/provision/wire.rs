@@ -267,7 +267,8 @@ mod tests {
         #[test]
         fn chunk_round_trips(seq in any::<u32>(), bytes in prop::collection::vec(any::<u8>(), 1..100)) {
             let r = Request::Chunk { seq, bytes: &bytes };
-            prop_assert_eq!(Request::decode(&r.encode()), Some(r));
+            let bytes_out = r.encode();
+            prop_assert_eq!(Request::decode(&bytes_out), Some(r));
         }
 
         #[test]
