@@ -46,7 +46,10 @@ fn main() {
         let mut sink = Sink(0);
         let ch = IsoTpChannel::new(b, params.reversed()).expect("device channel");
         let mut dev = ProvisionDevice::new(ch, DeviceSession::default());
-        while dev.serve_once(&mut sink, Duration::from_millis(200)).is_ok() {}
+        while dev
+            .serve_once(&mut sink, Duration::from_millis(200))
+            .is_ok()
+        {}
         sink.0
     });
     let ch = IsoTpChannel::new(a, params).expect("master channel");
@@ -81,7 +84,11 @@ fn main() {
     }
     drop(link);
     let written = device.join().unwrap_or(0);
-    assert_eq!(written, (image.len() * runs) as u64, "device received every byte");
+    assert_eq!(
+        written,
+        (image.len() * runs) as u64,
+        "device received every byte"
+    );
     rates.sort_by(|x, y| x.0.total_cmp(&y.0));
     let (bps, fps) = rates[rates.len() / 2];
     println!(

@@ -386,7 +386,11 @@ mod tests {
                 .map(|_| rx.recv(Duration::from_secs(5)).unwrap())
                 .collect::<Vec<_>>()
         });
-        let msgs = [vec![1u8; 7], vec![2u8; 8], (0..4095u32).map(|i| i as u8).collect()];
+        let msgs = [
+            vec![1u8; 7],
+            vec![2u8; 8],
+            (0..4095u32).map(|i| i as u8).collect(),
+        ];
         for m in &msgs {
             tx.send(m, Duration::from_secs(5)).unwrap();
         }

@@ -422,7 +422,10 @@ mod tests {
     fn encodes_the_four_frame_kinds() {
         let s = standard_id(0x123).unwrap();
         let e = extended_id(0x1ABC_DEF0).unwrap();
-        assert_eq!(encode(&CanFrame::data(s, &[0xDE, 0xAD]).unwrap()), "t1232DEAD\r");
+        assert_eq!(
+            encode(&CanFrame::data(s, &[0xDE, 0xAD]).unwrap()),
+            "t1232DEAD\r"
+        );
         assert_eq!(encode(&CanFrame::data(e, &[]).unwrap()), "T1ABCDEF00\r");
         assert_eq!(encode(&CanFrame::remote(s, 8).unwrap()), "r1238\r");
         assert_eq!(encode(&CanFrame::remote(e, 1).unwrap()), "R1ABCDEF01\r");
@@ -446,7 +449,12 @@ mod tests {
     }
 
     fn frame_strategy() -> impl Strategy<Value = CanFrame> {
-        (any::<bool>(), any::<bool>(), 0u32..0x2000_0000, prop::collection::vec(any::<u8>(), 0..=8))
+        (
+            any::<bool>(),
+            any::<bool>(),
+            0u32..0x2000_0000,
+            prop::collection::vec(any::<u8>(), 0..=8),
+        )
             .prop_map(|(ext, remote, raw, data)| {
                 let id = if ext {
                     extended_id(raw).unwrap()

@@ -17,7 +17,9 @@ fn params() -> IsoTpParams {
 }
 
 fn payload(len: usize, salt: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31) ^ salt).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31) ^ salt)
+        .collect()
 }
 
 /// Sends `msg` once over a bus with `faults`; returns what the sender and receiver saw.
@@ -38,7 +40,23 @@ fn one_transfer(
 
 #[test]
 fn every_boundary_length_round_trips() {
-    for len in [1, 6, 7, 8, 13, 14, 62, 63, 64, 111, 112, 113, 1024, 4094, MAX_MESSAGE] {
+    for len in [
+        1,
+        6,
+        7,
+        8,
+        13,
+        14,
+        62,
+        63,
+        64,
+        111,
+        112,
+        113,
+        1024,
+        4094,
+        MAX_MESSAGE,
+    ] {
         let msg = payload(len, 0x5A);
         let (sent, received) = one_transfer(&msg, Faults::NONE);
         sent.unwrap();
@@ -82,7 +100,10 @@ fn a_lost_last_frame_ends_in_a_receiver_timeout_not_a_hang() {
     let sent = tx.send(&payload(500, 2), Duration::from_secs(2));
     assert!(matches!(sent, Err(IsoTpError::Timeout(_))), "{sent:?}");
     let received = receiver.join().unwrap();
-    assert!(matches!(received, Err(IsoTpError::Timeout(_))), "{received:?}");
+    assert!(
+        matches!(received, Err(IsoTpError::Timeout(_))),
+        "{received:?}"
+    );
 }
 
 proptest! {

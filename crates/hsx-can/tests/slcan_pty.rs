@@ -88,8 +88,7 @@ fn isotp_message_crosses_the_pty_through_slcan() {
         let _ = done_rx.recv_timeout(Duration::from_secs(10));
         msg
     });
-    let mut host =
-        IsoTpChannel::new(Slcan::host(slave, Bitrate::M1).unwrap(), params).unwrap();
+    let mut host = IsoTpChannel::new(Slcan::host(slave, Bitrate::M1).unwrap(), params).unwrap();
     let msg: Vec<u8> = (0..1500u32).map(|i| (i * 7) as u8).collect();
     host.send(&msg, Duration::from_secs(10)).unwrap();
     let echo = host.recv(Duration::from_secs(10)).unwrap();

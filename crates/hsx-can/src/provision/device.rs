@@ -83,7 +83,11 @@ impl DeviceSession {
     }
 
     /// Aborts a load that has been idle too long.
-    pub fn expire(&mut self, target: &mut impl ProvisionTarget, now: Instant) -> Option<DeviceEvent> {
+    pub fn expire(
+        &mut self,
+        target: &mut impl ProvisionTarget,
+        now: Instant,
+    ) -> Option<DeviceEvent> {
         let l = self.loading.as_ref()?;
         if now.saturating_duration_since(l.last_activity) < self.idle_timeout {
             return None;
@@ -237,7 +241,10 @@ impl DeviceSession {
                 }
                 self.loading = None;
                 self.done = Some((token, pid, crc32));
-                (pid_reply(op::END, pid), Some(DeviceEvent::Completed { pid }))
+                (
+                    pid_reply(op::END, pid),
+                    Some(DeviceEvent::Completed { pid }),
+                )
             }
             Request::Abort => {
                 let ev = self.loading.take().map(|l| {
@@ -319,5 +326,122 @@ impl<B: CanBus> ProvisionDevice<B> {
             // A lost reply is recovered by the master's resend.
             _ => Ok(ev),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provision::wire::Request;
+    use proptest::prelude::*;
+
+    /// Checks the call order the trait promises and counts bytes.
+    #[derive(Default)]
+    struct Strict {
+        open: Option<(u32, u32, u32)>,
+        next: u32,
+        violations: u32,
+    }
+
+    impl ProvisionTarget for Strict {
+        fn begin(&mut self, _: Option<&str>, total: u32) -> Result<u32, TargetError> {
+            if self.open.is_some() {
+                self.violations += 1;
+            }
+            self.next += 1;
+            self.open = Some((self.next, 0, total));
+            Ok(self.next)
+        }
+        fn write(&mut self, pid: u32, chunk: &[u8]) -> Result<(), TargetError> {
+            match &mut self.open {
+                Some((p, w, t)) if *p == pid && *w + chunk.len() as u32 <= *t => {
+                    *w += chunk.len() as u32;
+                    Ok(())
+                }
+                _ => {
+                    self.violations += 1;
+                    Err(TargetError::NoSession)
+                }
+            }
+        }
+        fn end(&mut self, pid: u32) -> Result<(), TargetError> {
+            match self.open.take() {
+                Some((p, w, t)) if p == pid && w == t => Ok(()),
+                _ => {
+                    self.violations += 1;
+                    Err(TargetError::NoSession)
+                }
+            }
+        }
+        fn abort(&mut self, _: u32) {
+            self.open = None;
+        }
+    }
+
+    fn request() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            (0u32..3, 0u32..64).prop_map(|(token, total_len)| Request::Begin {
+                version: 1,
+                token,
+                total_len,
+                label: None,
+            }
+            .encode()),
+            (0u32..6, 1usize..40).prop_map(|(seq, n)| Request::Chunk {
+                seq,
+                bytes: &vec![0xAB; n]
+            }
+            .encode()),
+            any::<u32>().prop_map(|crc32| Request::End { crc32 }.encode()),
+            Just(Request::Abort.encode()),
+            Just(Request::Status.encode()),
+            prop::collection::vec(any::<u8>(), 0..12),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of requests, valid or not, gets one well-formed reply each and never
+        /// makes the device break the target's call order or overrun the announced length.
+        #[test]
+        fn any_request_sequence_keeps_the_target_contract(reqs in prop::collection::vec(request(), 0..40)) {
+            let mut s = DeviceSession::default();
+            let mut t = Strict::default();
+            let now = Instant::now();
+            for r in &reqs {
+                let (reply, _) = s.handle(&mut t, r, now);
+                prop_assert!(crate::provision::wire::Reply::decode(&reply).is_some());
+            }
+            prop_assert_eq!(t.violations, 0);
+        }
+    }
+
+    #[test]
+    fn a_repeated_chunk_is_acknowledged_but_written_once() {
+        let mut s = DeviceSession::default();
+        let mut t = Strict::default();
+        let now = Instant::now();
+        let begin = Request::Begin {
+            version: 1,
+            token: 9,
+            total_len: 4,
+            label: None,
+        }
+        .encode();
+        let chunk = Request::Chunk {
+            seq: 0,
+            bytes: &[1, 2],
+        }
+        .encode();
+        s.handle(&mut t, &begin, now);
+        // A repeated BEGIN before any chunk is answered with the same pid.
+        assert_eq!(
+            s.handle(&mut t, &begin, now).0,
+            s.handle(&mut t, &begin, now).0
+        );
+        s.handle(&mut t, &chunk, now);
+        let (again, ev) = s.handle(&mut t, &chunk, now);
+        assert_eq!(again[1], Status::Ok as u8);
+        assert!(ev.is_none());
+        assert_eq!(t.open, Some((1, 2, 4)));
     }
 }

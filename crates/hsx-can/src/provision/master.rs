@@ -194,7 +194,8 @@ impl<B: CanBus> ProvisionLink<B> {
         image: &[u8],
         mut progress: impl FnMut(u64, u64),
     ) -> Result<PushReport, ProvisionError> {
-        let total = u32::try_from(image.len()).map_err(|_| ProvisionError::TooLarge(image.len()))?;
+        let total =
+            u32::try_from(image.len()).map_err(|_| ProvisionError::TooLarge(image.len()))?;
         let start = Instant::now();
         self.resends = 0;
         let token = fastrand::u32(..);
@@ -205,18 +206,22 @@ impl<B: CanBus> ProvisionLink<B> {
             label,
         };
         let r = self.ok(&begin, token)?;
-        let pid = r.body_u32(0).ok_or(ProvisionError::MalformedReply("BEGIN"))?;
+        let pid = r
+            .body_u32(0)
+            .ok_or(ProvisionError::MalformedReply("BEGIN"))?;
         let max = r
             .body
             .get(4..6)
             .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
             .ok_or(ProvisionError::MalformedReply("BEGIN"))?;
         let chunk = self.options.chunk_size.min(max).clamp(1, MAX_CHUNK);
-        let result = self.send_body(image, chunk, &mut progress).and_then(|chunks| {
-            let crc32 = crc32fast::hash(image);
-            self.ok(&Request::End { crc32 }, 0)?;
-            Ok(chunks)
-        });
+        let result = self
+            .send_body(image, chunk, &mut progress)
+            .and_then(|chunks| {
+                let crc32 = crc32fast::hash(image);
+                self.ok(&Request::End { crc32 }, 0)?;
+                Ok(chunks)
+            });
         match result {
             Ok(chunks) => Ok(PushReport {
                 pid,
@@ -252,8 +257,14 @@ impl<B: CanBus> ProvisionLink<B> {
     /// Asks the device for its session state.
     pub fn status(&mut self) -> Result<SessionStatus, ProvisionError> {
         let r = self.ok(&Request::Status, 0)?;
-        let state = *r.body.first().ok_or(ProvisionError::MalformedReply("STATUS"))?;
-        let field = |i: usize| r.body_u32(1 + 4 * i).ok_or(ProvisionError::MalformedReply("STATUS"));
+        let state = *r
+            .body
+            .first()
+            .ok_or(ProvisionError::MalformedReply("STATUS"))?;
+        let field = |i: usize| {
+            r.body_u32(1 + 4 * i)
+                .ok_or(ProvisionError::MalformedReply("STATUS"))
+        };
         Ok(match state {
             1 => SessionStatus::Loading {
                 pid: field(0)?,
