@@ -64,3 +64,28 @@ impl CanBus for SocketCanBus {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_interface_is_an_error_not_a_panic() {
+        match SocketCanBus::open("hsxnocan0") {
+            Err(BusError::Io(_)) => {}
+            Err(e) => panic!("unexpected error kind: {e}"),
+            Ok(_) => panic!("interface hsxnocan0 should not exist"),
+        }
+    }
+
+    #[test]
+    fn frames_convert_to_socketcan_and_back() {
+        let id = crate::frame::extended_id(0x1234_5678).unwrap();
+        let data = CanFrame::data(id, &[1, 2, 3]).unwrap();
+        let s = to_socket_frame(&data).unwrap();
+        assert_eq!((s.id(), s.data()), (id, &[1u8, 2, 3][..]));
+        let remote = CanFrame::remote(id, 4).unwrap();
+        let s = to_socket_frame(&remote).unwrap();
+        assert!(s.is_remote_frame() && s.dlc() == 4);
+    }
+}

@@ -140,3 +140,103 @@ proptest! {
         }
     }
 }
+
+/// A hand-driven peer: raw frames on the receiver's identifiers, to play flow-control and
+/// sequencing cases a well-behaved node never produces.
+mod raw {
+    use super::*;
+    use hsx_can::{CanBus, CanFrame};
+
+    pub fn frame(bytes: &[u8]) -> CanFrame {
+        CanFrame::data(standard_id(0x7E8).unwrap(), bytes).unwrap()
+    }
+
+    /// The next frame the raw node receives (panics after 2 s: the test would be wrong).
+    pub fn next(bus: &mut impl CanBus) -> CanFrame {
+        bus.recv(Duration::from_secs(2)).unwrap().expect("a frame")
+    }
+}
+
+#[test]
+fn flow_control_overflow_fails_the_send() {
+    let (a, mut peer) = LoopbackHub::pair(Faults::NONE);
+    let sender = thread::spawn(move || {
+        let mut tx = IsoTpChannel::new(a, params()).unwrap();
+        tx.send(&payload(100, 0), Duration::from_secs(2))
+    });
+    let ff = raw::next(&mut peer);
+    assert_eq!(&ff.payload()[..2], &[0x10, 100]);
+    hsx_can::CanBus::send(&mut peer, &raw::frame(&[0x32, 0, 0])).unwrap();
+    let r = sender.join().unwrap();
+    assert!(matches!(r, Err(IsoTpError::RemoteOverflow)), "{r:?}");
+}
+
+#[test]
+fn flow_control_wait_is_honoured_then_too_many_waits_fail() {
+    // One WAIT, then CTS: the message completes.
+    let (a, mut peer) = LoopbackHub::pair(Faults::NONE);
+    let sender = thread::spawn(move || {
+        let mut tx = IsoTpChannel::new(a, params()).unwrap();
+        tx.send(&payload(20, 0), Duration::from_secs(2))
+    });
+    raw::next(&mut peer);
+    hsx_can::CanBus::send(&mut peer, &raw::frame(&[0x31, 0, 0])).unwrap();
+    hsx_can::CanBus::send(&mut peer, &raw::frame(&[0x30, 0, 0])).unwrap();
+    let cf: Vec<u8> = (0..2).map(|_| raw::next(&mut peer).payload()[0]).collect();
+    assert_eq!(cf, vec![0x21, 0x22]);
+    sender.join().unwrap().unwrap();
+
+    // More WAITs than wft_max: the send gives up.
+    let (a, mut peer) = LoopbackHub::pair(Faults::NONE);
+    let mut p = params();
+    p.wft_max = 2;
+    let sender = thread::spawn(move || {
+        let mut tx = IsoTpChannel::new(a, p).unwrap();
+        tx.send(&payload(20, 0), Duration::from_secs(2))
+    });
+    raw::next(&mut peer);
+    for _ in 0..4 {
+        hsx_can::CanBus::send(&mut peer, &raw::frame(&[0x31, 0, 0])).unwrap();
+    }
+    let r = sender.join().unwrap();
+    assert!(matches!(r, Err(IsoTpError::Timeout(_))), "{r:?}");
+}
+
+#[test]
+fn a_skipped_sequence_number_drops_the_message() {
+    let (mut peer, b) = LoopbackHub::pair(Faults::NONE);
+    let receiver = thread::spawn(move || {
+        let mut rx = IsoTpChannel::new(b, params().reversed()).unwrap();
+        let first = rx.recv(Duration::from_secs(2));
+        // The channel still works for the next message.
+        (first, rx.recv(Duration::from_secs(2)))
+    });
+    let to_rx = |bytes: &[u8]| hsx_can::CanFrame::data(standard_id(0x7E0).unwrap(), bytes).unwrap();
+    hsx_can::CanBus::send(&mut peer, &to_rx(&[0x10, 20, 1, 2, 3, 4, 5, 6])).unwrap();
+    let fc = raw::next(&mut peer);
+    assert_eq!(fc.payload()[0], 0x30);
+    hsx_can::CanBus::send(&mut peer, &to_rx(&[0x22, 0, 0, 0, 0, 0, 0, 0])).unwrap();
+    hsx_can::CanBus::send(&mut peer, &to_rx(&[0x03, 7, 8, 9])).unwrap();
+    let (first, second) = receiver.join().unwrap();
+    assert!(matches!(first, Err(IsoTpError::BadSequence)), "{first:?}");
+    assert_eq!(second.unwrap(), vec![7, 8, 9]);
+}
+
+#[test]
+fn a_new_first_frame_restarts_an_unfinished_message() {
+    let (mut peer, b) = LoopbackHub::pair(Faults::NONE);
+    let receiver = thread::spawn(move || {
+        let mut rx = IsoTpChannel::new(b, params().reversed()).unwrap();
+        rx.recv(Duration::from_secs(2))
+    });
+    let to_rx = |bytes: &[u8]| hsx_can::CanFrame::data(standard_id(0x7E0).unwrap(), bytes).unwrap();
+    // A message whose last frame is lost ...
+    hsx_can::CanBus::send(&mut peer, &to_rx(&[0x10, 20, 0, 0, 0, 0, 0, 0])).unwrap();
+    raw::next(&mut peer);
+    hsx_can::CanBus::send(&mut peer, &to_rx(&[0x21, 0, 0, 0, 0, 0, 0, 0])).unwrap();
+    // ... and the resend, before N_Cr ends the first.
+    hsx_can::CanBus::send(&mut peer, &to_rx(&[0x10, 9, 1, 2, 3, 4, 5, 6])).unwrap();
+    raw::next(&mut peer);
+    hsx_can::CanBus::send(&mut peer, &to_rx(&[0x21, 7, 8, 9])).unwrap();
+    assert_eq!(receiver.join().unwrap().unwrap(), vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+}
