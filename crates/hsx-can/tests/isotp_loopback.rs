@@ -238,5 +238,8 @@ fn a_new_first_frame_restarts_an_unfinished_message() {
     hsx_can::CanBus::send(&mut peer, &to_rx(&[0x10, 9, 1, 2, 3, 4, 5, 6])).unwrap();
     raw::next(&mut peer);
     hsx_can::CanBus::send(&mut peer, &to_rx(&[0x21, 7, 8, 9])).unwrap();
-    assert_eq!(receiver.join().unwrap().unwrap(), vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(
+        receiver.join().unwrap().unwrap(),
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9]
+    );
 }
