@@ -20,6 +20,8 @@ use crate::{BusError, CanBus, CanFrame};
 pub const MAX_LINE: usize = 26;
 /// Received frames kept before the oldest are dropped (the reader is not keeping up).
 pub const RX_QUEUE: usize = 1024;
+/// Unread adapter answers kept (see `push_answer`).
+const MAX_ANSWERS: usize = 8;
 /// How long `host` waits for the dongle to answer each set-up command.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -298,7 +300,7 @@ impl<L: SerialLink> Slcan<L> {
                         self.bell_if_adapter()?;
                     } else if b == 0x07 {
                         self.errors += 1;
-                        self.answers.push_back(Line::Bell);
+                        self.push_answer(Line::Bell);
                     } else {
                         self.handle(parse(&line))?;
                     }
@@ -309,6 +311,15 @@ impl<L: SerialLink> Slcan<L> {
             }
         }
         Ok(())
+    }
+
+    /// Answers are only read during set-up; later ones (a dongle's bell for a frame it could
+    /// not send) are kept only up to a few so a long session cannot grow the queue.
+    fn push_answer(&mut self, line: Line) {
+        if self.answers.len() >= MAX_ANSWERS {
+            self.answers.pop_front();
+        }
+        self.answers.push_back(line);
     }
 
     fn bell_if_adapter(&mut self) -> Result<(), BusError> {
@@ -338,11 +349,11 @@ impl<L: SerialLink> Slcan<L> {
             // Transmit acknowledgements of a dongle carry nothing the host needs.
             (Role::Host, Line::Command(b'z' | b'Z', _)) => Ok(()),
             (Role::Host, Line::Ok) => {
-                self.answers.push_back(Line::Ok);
+                self.push_answer(Line::Ok);
                 Ok(())
             }
             (Role::Host, other) => {
-                self.answers.push_back(other);
+                self.push_answer(other);
                 Ok(())
             }
             // An empty line is a flush; a dongle answers nothing.

@@ -96,3 +96,35 @@ fn isotp_message_crosses_the_pty_through_slcan() {
     assert_eq!(device.join().unwrap(), msg);
     assert_eq!(echo, msg[..10]);
 }
+
+#[test]
+fn host_setup_fails_cleanly_when_the_dongle_refuses_the_bit_rate() {
+    use std::io::{Read, Write};
+    let (mut dongle, host_side) = pty_pair();
+    let fake = std::thread::spawn(move || {
+        // Answer `C` with ok and everything after it with a bell.
+        dongle.set_timeout(Duration::from_secs(2)).unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 32];
+        while seen.iter().filter(|&&b| b == b'\r').count() < 2 {
+            let n = dongle.read(&mut buf).unwrap();
+            seen.extend_from_slice(&buf[..n]);
+            let answer: &[u8] = if seen.starts_with(b"C\rS") {
+                b"\x07"
+            } else {
+                b"\r"
+            };
+            if seen.ends_with(b"\r") {
+                dongle.write_all(answer).unwrap();
+            }
+        }
+        // Stay open until the host has read the answer.
+        std::thread::sleep(Duration::from_millis(200));
+        seen
+    });
+    let err = Slcan::host(host_side, Bitrate::K250)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("refused command S"), "{err}");
+    assert_eq!(fake.join().unwrap(), b"C\rS5\r");
+}
