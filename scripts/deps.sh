@@ -31,6 +31,8 @@ fi
 if ! python3 -c "import can, isotp, serial" 2>/dev/null; then
     echo "installing python packages: python-can can-isotp pyserial"
     # Debian's own python3 marks its site-packages as externally managed; the flag is needed there.
+    # Not fatal: without a reachable package index the interop test skips (and says why).
     python3 -m pip install --quiet python-can can-isotp pyserial 2>/dev/null \
-        || python3 -m pip install --quiet --break-system-packages python-can can-isotp pyserial
+        || python3 -m pip install --quiet --break-system-packages python-can can-isotp pyserial \
+        || echo "warning: could not install python-can/can-isotp; the CAN interop test will skip" >&2
 fi
