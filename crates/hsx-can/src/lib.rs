@@ -6,6 +6,7 @@
 //! - backends: [`loopback`] (in-process, with seeded fault injection for tests),
 //!   [`slcan`] (the ASCII Lawicel protocol of USB-CAN dongles over any serial link) and, with the
 //!   `socketcan` feature on Linux, [`socketcan`];
+//! - [`spec`]: bus names for command lines (`slcan:/dev/ttyACM0@500k`, `socketcan:can0`);
 //! - [`isotp`]: ISO 15765-2 messages of up to 4095 bytes over a bus, with flow control;
 //! - [`provision`]: the provisioning framing (BEGIN/CHUNK/END/ABORT/STATUS) over ISO-TP
 //!   messages, with a master ([`provision::ProvisionLink`]) and a device side
@@ -21,7 +22,9 @@ pub mod provision;
 pub mod slcan;
 #[cfg(all(feature = "socketcan", target_os = "linux"))]
 pub mod socketcan;
+pub mod spec;
 
 pub use bus::{BusError, CanBus};
 pub use frame::CanFrame;
 pub use isotp::{IsoTpChannel, IsoTpError, IsoTpParams};
+pub use spec::{BusSpec, open_bus};

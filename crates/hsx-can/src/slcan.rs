@@ -85,6 +85,14 @@ impl Bitrate {
         Self::ALL.iter().find(|(_, b)| *b == bps).map(|(r, _)| *r)
     }
 
+    /// Bits per second.
+    pub fn bps(self) -> u32 {
+        Self::ALL
+            .iter()
+            .find(|(r, _)| *r == self)
+            .map_or(500_000, |(_, b)| *b)
+    }
+
     /// The digit of the `S<n>` command.
     pub fn code(self) -> u8 {
         Self::ALL.iter().position(|(r, _)| *r == self).unwrap_or(6) as u8

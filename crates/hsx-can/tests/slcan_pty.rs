@@ -128,3 +128,23 @@ fn host_setup_fails_cleanly_when_the_dongle_refuses_the_bit_rate() {
     assert!(err.to_string().contains("refused command S"), "{err}");
     assert_eq!(fake.join().unwrap(), b"C\rS5\r");
 }
+
+#[test]
+fn a_bus_named_on_the_command_line_opens_a_pty_slave_by_path() {
+    let (master, slave) = pty_pair();
+    let path = slave.name().expect("pty slave path");
+    let adapter = std::thread::spawn(move || {
+        let mut a = Slcan::adapter(master);
+        for _ in 0..100 {
+            if let Some(f) = a.recv(Duration::from_millis(50)).unwrap() {
+                return Some(f);
+            }
+        }
+        None
+    });
+    let mut bus = hsx_can::open_bus(&format!("slcan:{path}@250k")).unwrap();
+    let f = CanFrame::data(standard_id(0x321).unwrap(), &[0xAA]).unwrap();
+    bus.send(&f).unwrap();
+    assert_eq!(adapter.join().unwrap(), Some(f));
+    drop(slave);
+}
