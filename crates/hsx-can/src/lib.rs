@@ -6,6 +6,7 @@
 //! - backends: [`loopback`] (in-process, with seeded fault injection for tests),
 //!   [`slcan`] (the ASCII Lawicel protocol of USB-CAN dongles over any serial link) and, with the
 //!   `socketcan` feature on Linux, [`socketcan`];
+//! - [`values`]: single-frame value and command access (GET/SET/PUB/CALL/RET by OID);
 //! - [`spec`]: bus names for command lines (`slcan:/dev/ttyACM0@500k`, `socketcan:can0`);
 //! - [`isotp`]: ISO 15765-2 messages of up to 4095 bytes over a bus, with flow control;
 //! - [`provision`]: the provisioning framing (BEGIN/CHUNK/END/ABORT/STATUS) over ISO-TP
@@ -23,6 +24,7 @@ pub mod slcan;
 #[cfg(all(feature = "socketcan", target_os = "linux"))]
 pub mod socketcan;
 pub mod spec;
+pub mod values;
 
 pub use bus::{BusError, CanBus};
 pub use frame::CanFrame;
