@@ -1,6 +1,8 @@
 //! The [`CanBus`] trait that every backend implements.
 
-use std::time::Duration;
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::time::Duration;
 
 use crate::CanFrame;
 
@@ -14,6 +16,7 @@ pub enum BusError {
     #[error("CAN adapter error: {0}")]
     Adapter(String),
     /// An operating-system I/O error from the serial port or socket.
+    #[cfg(feature = "std")]
     #[error("CAN I/O error: {0}")]
     Io(#[from] std::io::Error),
 }

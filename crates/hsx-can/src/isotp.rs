@@ -15,7 +15,7 @@ use embedded_can_interface::{RxFrameIo, TxFrameIo};
 use crate::{BusError, CanBus, CanFrame};
 
 /// The largest ISO-TP message on classic CAN (12-bit length in the first frame).
-pub const MAX_MESSAGE: usize = 4095;
+pub const MAX_MESSAGE: usize = crate::ISOTP_MAX_MESSAGE;
 
 /// How long one wait on the bus lasts at most, so the ISO-TP timers are checked that often.
 const WAIT_SLICE: Duration = Duration::from_millis(5);

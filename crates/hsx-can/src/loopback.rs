@@ -3,7 +3,8 @@
 //! Every frame one node sends reaches every other node of the same [`LoopbackHub`] (like a real
 //! bus, the sender does not hear itself). [`Faults`] drops, duplicates, reorders or delays
 //! frames; all decisions come from one generator seeded by [`Faults::seed`], so a failing seed
-//! replays the same decisions for the same sequence of sends.
+//! replays the same decisions for the same sequence of sends. A node whose peers have all been
+//! dropped gets [`BusError::Closed`] once its inbox is empty.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -224,6 +225,7 @@ impl CanBus for LoopbackBus {
                 .iter()
                 .enumerate()
                 .any(|(i, s)| i != self.index && s.is_some());
+            let ever_had_peers = st.inboxes.len() > 1;
             let Some(inbox) = st.inboxes.get_mut(self.index).and_then(Option::as_mut) else {
                 return Err(BusError::Closed);
             };
@@ -234,7 +236,9 @@ impl CanBus for LoopbackBus {
                 return Ok(frame);
             }
             let next_due = inbox.iter().map(|p| p.due).min();
-            if next_due.is_none() && !peers {
+            // Closed once every other node has left; a node still waiting for its first peer
+            // just waits.
+            if next_due.is_none() && !peers && ever_had_peers {
                 return Err(BusError::Closed);
             }
             if now >= deadline {
@@ -319,7 +323,17 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_node_reports_closed_instead_of_waiting() {
+    fn a_node_waits_for_its_first_peer() {
+        let hub = LoopbackHub::new(Faults::NONE);
+        let mut a = hub.node();
+        assert_eq!(a.recv(Duration::from_millis(5)).unwrap(), None);
+        let mut b = hub.node();
+        b.send(&frame(1)).unwrap();
+        assert_eq!(a.recv(Duration::ZERO).unwrap(), Some(frame(1)));
+    }
+
+    #[test]
+    fn a_node_whose_peers_left_reports_closed_instead_of_waiting() {
         let (a, mut b) = LoopbackHub::pair(Faults::NONE);
         drop(a);
         assert!(matches!(

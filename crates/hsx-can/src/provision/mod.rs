@@ -7,12 +7,20 @@
 //! (same token), CHUNK (same sequence number) or END and answers it again without applying it
 //! twice, so retries are safe.
 
+#[cfg(feature = "std")]
 mod device;
+#[cfg(feature = "std")]
 mod master;
+mod session;
 pub mod wire;
 
-pub use device::{DeviceEvent, DeviceSession, ProvisionDevice};
+use alloc::string::String;
+
+#[cfg(feature = "std")]
+pub use device::ProvisionDevice;
+#[cfg(feature = "std")]
 pub use master::{ProvisionError, ProvisionLink, PushOptions, PushReport, SessionStatus};
+pub use session::{DeviceEvent, DeviceSession};
 
 /// Why a target refused a step; each maps to a reply status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

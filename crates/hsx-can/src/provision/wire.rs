@@ -5,6 +5,9 @@
 //! or 0), so a late duplicate reply can be told from the current one. `docs/can.md` has the
 //! table.
 
+use alloc::vec;
+use alloc::vec::Vec;
+
 /// Protocol version carried in BEGIN.
 pub const VERSION: u8 = 1;
 /// Longest label in BEGIN.
@@ -12,7 +15,7 @@ pub const MAX_LABEL: usize = 64;
 /// CHUNK header: opcode + sequence number.
 pub const CHUNK_HEADER: usize = 5;
 /// Most image bytes in one CHUNK (an ISO-TP message holds 4095 bytes).
-pub const MAX_CHUNK: usize = crate::isotp::MAX_MESSAGE - CHUNK_HEADER;
+pub const MAX_CHUNK: usize = crate::ISOTP_MAX_MESSAGE - CHUNK_HEADER;
 
 /// Opcodes.
 pub mod op {
@@ -119,7 +122,7 @@ impl<'a> Request<'a> {
                 }
                 let label = match n {
                     0 => None,
-                    _ => Some(std::str::from_utf8(&b[11..]).ok()?),
+                    _ => Some(core::str::from_utf8(&b[11..]).ok()?),
                 };
                 Some(Self::Begin {
                     version,
