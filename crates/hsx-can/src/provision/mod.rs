@@ -1,0 +1,74 @@
+//! Pushing an image over ISO-TP: the master ([`ProvisionLink`]) and the device side
+//! ([`ProvisionDevice`], which drives a [`ProvisionTarget`] such as the executive's streaming
+//! loader).
+//!
+//! Every request gets exactly one reply. The master resends a request whose reply does not
+//! come (a lost frame breaks a whole ISO-TP message); the device recognises a repeated BEGIN
+//! (same token), CHUNK (same sequence number) or END and answers it again without applying it
+//! twice, so retries are safe.
+
+#[cfg(feature = "std")]
+mod device;
+#[cfg(feature = "std")]
+mod master;
+mod session;
+pub mod wire;
+
+use alloc::string::String;
+
+#[cfg(feature = "std")]
+pub use device::ProvisionDevice;
+#[cfg(feature = "std")]
+pub use master::{ProvisionError, ProvisionLink, PushOptions, PushReport, SessionStatus};
+pub use session::{DeviceEvent, DeviceSession};
+
+/// Why a target refused a step; each maps to a reply status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// The image is malformed (bad header, section table, CRC): `EBADMSG`.
+    #[error("bad image: {0}")]
+    BadImage(String),
+    /// No room for the image: `ENOSPC`.
+    #[error("no space for the image")]
+    NoSpace,
+    /// The session is unknown to the target: `ESRCH`.
+    #[error("no such load session")]
+    NoSession,
+    /// The target cannot start a session now: `EBUSY`.
+    #[error("target busy")]
+    Busy,
+    /// Anything else.
+    #[error("target failed: {0}")]
+    Failed(String),
+}
+
+impl TargetError {
+    /// The reply status for this error.
+    pub fn status(&self) -> wire::Status {
+        use wire::Status;
+        match self {
+            Self::BadImage(_) => Status::BadMessage,
+            Self::NoSpace => Status::NoSpace,
+            Self::NoSession => Status::NoSession,
+            Self::Busy => Status::Busy,
+            Self::Failed(_) => Status::Target,
+        }
+    }
+}
+
+/// What receives a pushed image on the device: the executive's streaming loader (hsxd's
+/// `load_begin/write/end/abort`), or a test's buffer.
+///
+/// Calls come in order `begin`, `write`* (bytes in image order, each chunk once), then `end`
+/// or `abort`. After an error from `write` or `end` the session is over: the device calls
+/// `abort` so the target can free what it reserved.
+pub trait ProvisionTarget {
+    /// Start receiving an image of `total_len` bytes; returns the reserved task id.
+    fn begin(&mut self, label: Option<&str>, total_len: u32) -> Result<u32, TargetError>;
+    /// The next bytes of the image.
+    fn write(&mut self, pid: u32, chunk: &[u8]) -> Result<(), TargetError>;
+    /// All bytes are in and the transfer CRC matched: verify and make the image loadable.
+    fn end(&mut self, pid: u32) -> Result<(), TargetError>;
+    /// Drop the session and everything reserved for it.
+    fn abort(&mut self, pid: u32);
+}
