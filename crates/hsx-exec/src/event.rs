@@ -20,6 +20,7 @@
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::mailbox::events::MailboxEvent;
@@ -374,6 +375,87 @@ pub enum EventKind {
     Value(ValEvent),
     /// Something the consumer should know about (`warning`).
     Warning(Warning),
+    /// Streamed loading, staging and rollback (`provisioning.*`).
+    Provisioning(ProvEvent),
+}
+
+/// A provisioning event (`provisioning.started|progress|complete|error|aborted|persisted|
+/// rollback`); the envelope's `pid` is the load session's PID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvEvent {
+    /// Session phase after the event (`loading`, `verify`, `ready`, `failed`, `aborting`,
+    /// `idle`).
+    pub phase: &'static str,
+    /// What happened.
+    pub kind: ProvKind,
+}
+
+/// What a [`ProvEvent`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProvKind {
+    /// A session started (`provisioning.started`).
+    Started {
+        /// Announced image length.
+        total_bytes: u32,
+        /// The label given at `load_begin`.
+        label: Option<String>,
+    },
+    /// Bytes arrived (`provisioning.progress`; at most about 32 per load, and the last one).
+    Progress {
+        /// Bytes accepted so far.
+        bytes_written: u32,
+        /// Announced length.
+        total_bytes: u32,
+    },
+    /// The image is complete and verified (`provisioning.complete`).
+    Complete {
+        /// App name from its header.
+        app_name: Option<String>,
+    },
+    /// A step failed (`provisioning.error`); the session is `failed` and holds nothing.
+    Error {
+        /// Errno name (`EBADMSG`, `ENOSPC`, ...).
+        code: &'static str,
+        /// Which step: `begin`, `write`, `end`, `verify`, `activate`.
+        at: &'static str,
+        /// Why, without image bytes.
+        detail: String,
+    },
+    /// The session ended without a task (`provisioning.aborted`).
+    Aborted {
+        /// `abort`, `timeout`, ...
+        reason: String,
+    },
+    /// The image was written to the image store (`provisioning.persisted`).
+    Persisted {
+        /// App name.
+        app: String,
+        /// Slot written.
+        slot: String,
+    },
+    /// An app went back to its previous image (`provisioning.rollback`).
+    Rollback {
+        /// App name.
+        app: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ProvKind {
+    /// The protocol `type` string.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Started { .. } => "provisioning.started",
+            Self::Progress { .. } => "provisioning.progress",
+            Self::Complete { .. } => "provisioning.complete",
+            Self::Error { .. } => "provisioning.error",
+            Self::Aborted { .. } => "provisioning.aborted",
+            Self::Persisted { .. } => "provisioning.persisted",
+            Self::Rollback { .. } => "provisioning.rollback",
+        }
+    }
 }
 
 impl EventKind {
@@ -409,6 +491,7 @@ impl EventKind {
                 ValEvent::CmdCompleted { .. } => "cmd_completed",
             },
             EventKind::Warning(_) => "warning",
+            EventKind::Provisioning(p) => p.kind.name(),
         }
     }
 }

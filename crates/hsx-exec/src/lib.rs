@@ -18,17 +18,19 @@ pub mod clock;
 pub mod debug;
 pub mod event;
 pub mod executive;
+pub mod stream;
 pub mod task_state;
 
 pub use backend::{Backends, FileSystem, FsError, Hal, MemFs, NullFs, NullHal};
 pub use clock::{Clock, FixedClock, VirtualClock};
 pub use debug::WatchInfo;
 pub use event::{DebugBreak, FaultInfo};
-pub use event::{Event, EventKind};
+pub use event::{Event, EventKind, ProvEvent, ProvKind};
 pub use executive::{
     CodeBytes, DesktopCode, ExecConfig, ExecError, Executive, FlashCode, ImageSummary,
-    ListenMessage, LoadOptions, LoadReport, MailboxCreation, MemLayout, MetadataCounts,
-    RegisterSnapshot, SleepInfo, StepSummary, StopReason, TaskCode, TaskInfo, TaskMem, WaitInfo,
+    ListenMessage, LoadLimits, LoadOptions, LoadPhase, LoadReport, LoadStatus, MailboxCreation,
+    MemLayout, MetadataCounts, RegisterSnapshot, SleepInfo, StagedSummary, StepSummary, StopReason,
+    TaskCode, TaskInfo, TaskMem, WaitInfo,
 };
 pub use hsx_vm::Reg;
 pub use task_state::{StateReason, TaskState};

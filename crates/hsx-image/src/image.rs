@@ -1,14 +1,14 @@
 //! The `.hxe` image: loader (`vm.md` §4.5) and writers (`asm.write_hxe` v1, `hld.py` v2).
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::consts::*;
 use crate::error::LoadError;
+use crate::header::Header;
 use crate::hints::{Hints, SECTION_HINTS, take_hints};
 use crate::mailbox::py_strip;
 use crate::metadata::{Metadata, parse_metadata};
-use crate::section::{be16, be32};
 
 /// A validated `.hxe` image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,77 +99,9 @@ impl Image {
 
     /// Reads and validates an image, running the checks of `vm.md` §4.5 in order.
     pub fn parse(bytes: &[u8]) -> Result<Image, LoadError> {
-        if bytes.len() < HEADER_V1_LEN {
-            return Err(LoadError::TooSmall { len: bytes.len() });
-        }
-        let magic = be32(bytes, 0);
-        let version = be16(bytes, 4);
-        let flags = be16(bytes, 6);
-        let entry = be32(bytes, 8);
-        let code_len = be32(bytes, 12);
-        let ro_len = be32(bytes, 16);
-        let bss_size = be32(bytes, 20);
-        let req_caps = be32(bytes, 24);
-        let stored_crc = be32(bytes, CRC_OFFSET);
-        // Magic first (the reference checks it after the version-specific header): a file
-        // that is not an image at all should say so, not report its bytes 4-5 as a version.
-        if magic != MAGIC {
-            return Err(LoadError::BadMagic(magic));
-        }
-
-        let mut header_len = HEADER_V1_LEN;
-        let mut app_name = None;
-        let (mut meta_offset, mut meta_count) = (0u32, 0u32);
-        let mut isa_ext = 0;
-        if version == VERSION_V2 {
-            if bytes.len() < HEADER_V2_LEN {
-                return Err(LoadError::V2HeaderTruncated { len: bytes.len() });
-            }
-            let reserved = bytes
-                .get(RESERVED_OFFSET..RESERVED_OFFSET + RESERVED_LEN)
-                .unwrap_or_default();
-            if reserved.iter().any(|&b| b != 0) {
-                return Err(LoadError::ReservedNotZero);
-            }
-            // Where the reference rejects any non-zero reserved byte, the first four carry
-            // the extensions the code needs; unknown ones are refused with their own error.
-            isa_ext = be32(bytes, ISA_EXT_OFFSET);
-            let unknown = isa_ext & !ISA_EXT_KNOWN;
-            if unknown != 0 {
-                return Err(LoadError::UnsupportedIsaExt { bits: unknown });
-            }
-            let field = bytes
-                .get(APP_NAME_OFFSET..APP_NAME_OFFSET + APP_NAME_FIELD_LEN)
-                .unwrap_or_default();
-            let raw = field.split(|&b| b == 0).next().unwrap_or_default();
-            if !raw.is_ascii() {
-                return Err(LoadError::AppNameNotAscii);
-            }
-            let name = core::str::from_utf8(raw).map_err(|_| LoadError::AppNameNotAscii)?;
-            let name = py_strip(name);
-            app_name = (!name.is_empty()).then(|| name.to_string());
-            meta_offset = be32(bytes, META_OFFSET_OFFSET);
-            meta_count = be32(bytes, META_COUNT_OFFSET);
-            header_len = HEADER_V2_LEN;
-        } else if version != VERSION_V1 {
-            return Err(LoadError::UnsupportedVersion(version));
-        }
-
-        if code_len > MAX_CODE_LEN {
-            return Err(LoadError::CodeTooLarge { len: code_len });
-        }
-        if ro_len > MAX_RODATA_LEN {
-            return Err(LoadError::RodataTooLarge { len: ro_len });
-        }
-        if bss_size > MAX_BSS_SIZE {
-            return Err(LoadError::BssTooLarge { size: bss_size });
-        }
-        if !code_len.is_multiple_of(4) {
-            return Err(LoadError::CodeUnaligned { len: code_len });
-        }
-        if !entry.is_multiple_of(4) {
-            return Err(LoadError::EntryUnaligned { entry });
-        }
+        let h = Header::parse(bytes)?;
+        let header_len = h.len();
+        let stored_crc = h.crc32;
 
         let head = bytes.get(..CRC_OFFSET).unwrap_or_default();
         let body = bytes.get(header_len..).unwrap_or_default();
@@ -181,40 +113,35 @@ impl Image {
             });
         }
 
-        // Both lengths are ≤ 0x10000 here, so these sums cannot overflow.
-        let code_end = header_len + code_len as usize;
-        let ro_end = code_end + ro_len as usize;
-        if ro_end > bytes.len() {
-            return Err(LoadError::Truncated);
+        // The table bounds are checked again, with the section bodies, by the decoder.
+        if let Err(e) = h.check_layout(bytes.len())
+            && e != LoadError::MetadataTableOutOfBounds
+        {
+            return Err(e);
         }
-        if entry >= code_len {
-            return Err(LoadError::EntryOutsideCode { entry, code_len });
-        }
-        if version == VERSION_V2 && meta_offset != 0 && (meta_offset as usize) < ro_end {
-            return Err(LoadError::MetadataOverlap { meta_offset });
-        }
-
+        let code_end = header_len + h.code_len as usize;
+        let ro_end = h.body_end();
         let code = bytes.get(header_len..code_end).unwrap_or_default().to_vec();
         let rodata = bytes.get(code_end..ro_end).unwrap_or_default().to_vec();
-        let mut metadata = if version == VERSION_V2 {
-            parse_metadata(bytes, meta_offset, meta_count, header_len)?
+        let mut metadata = if h.version == VERSION_V2 {
+            parse_metadata(bytes, h.meta_offset, h.meta_count, header_len)?
         } else {
             Metadata::default()
         };
         let hints = take_hints(&mut metadata.other);
 
         Ok(Image {
-            version,
-            flags,
-            entry,
+            version: h.version,
+            flags: h.flags,
+            entry: h.entry,
             code,
             rodata,
-            bss_size,
-            req_caps,
+            bss_size: h.bss_size,
+            req_caps: h.req_caps,
             crc32: stored_crc,
-            app_name,
+            app_name: h.app_name,
             metadata,
-            isa_ext,
+            isa_ext: h.isa_ext,
             hints,
         })
     }

@@ -7,7 +7,7 @@
 //! ring, and executive watch updates are renamed in the daemon's watch terms. The daemon's
 //! own stdio drains (which a client never asked for) are dropped.
 
-use hsx_exec::event::{EventKind, SchedulerSwitch};
+use hsx_exec::event::{EventKind, ProvKind, SchedulerSwitch};
 use hsx_exec::mailbox::{MailboxEvent, Namespace};
 use hsx_exec::{Executive, StateReason, TaskState};
 use serde_json::{Value, json};
@@ -257,6 +257,14 @@ fn log_entry(
             ))
         }
         EventKind::Warning(_) => Some(("warn", "executive events dropped", data())),
+        EventKind::Provisioning(p) => match p.kind {
+            ProvKind::Progress { .. } => None,
+            ProvKind::Error { .. } => Some(("error", "provisioning error", with_pid(data()))),
+            ProvKind::Rollback { .. } | ProvKind::Aborted { .. } => {
+                Some(("warn", kind.name(), with_pid(data())))
+            }
+            _ => Some(("info", kind.name(), with_pid(data()))),
+        },
         _ => None,
     }
 }

@@ -57,7 +57,42 @@ impl<C: TaskCode> Executive<C> {
         let may_brk = has_brk(&image);
         // Drop the parsed copy before the task memory is allocated (keeps the heap peak low).
         image.code = Vec::new();
-        self.load_with(&image, C::from_static(code), may_brk, opts)
+        self.load_with(&image, C::from_static(code), may_brk, opts, None)
+    }
+
+    /// [`Executive::load_static`] under a PID reserved by `load_begin`.
+    pub(super) fn load_static_as(
+        &mut self,
+        pid: u32,
+        bytes: &'static [u8],
+        opts: LoadOptions,
+    ) -> Result<LoadReport, ExecError> {
+        self.touch();
+        let mut image = Image::parse(bytes)?;
+        let start = image.header_len();
+        let code = bytes
+            .get(start..start + image.code.len())
+            .unwrap_or_default();
+        let may_brk = has_brk(&image);
+        image.code = Vec::new();
+        self.load_with(&image, C::from_static(code), may_brk, opts, Some(pid))
+    }
+
+    /// [`Executive::load_image`] under a PID reserved by `load_begin`.
+    pub(super) fn load_image_as(
+        &mut self,
+        pid: u32,
+        image: &Image,
+        opts: LoadOptions,
+    ) -> Result<LoadReport, ExecError> {
+        self.touch();
+        self.load_with(
+            image,
+            C::from_image(&image.code),
+            has_brk(image),
+            opts,
+            Some(pid),
+        )
     }
 
     /// Load a parsed image into a new task (PIDs are monotonic from 1; a failed load still
@@ -81,7 +116,13 @@ impl<C: TaskCode> Executive<C> {
         opts: LoadOptions,
     ) -> Result<LoadReport, ExecError> {
         self.touch();
-        self.load_with(image, C::from_image(&image.code), has_brk(image), opts)
+        self.load_with(
+            image,
+            C::from_image(&image.code),
+            has_brk(image),
+            opts,
+            None,
+        )
     }
 
     fn load_with(
@@ -90,6 +131,7 @@ impl<C: TaskCode> Executive<C> {
         code: C,
         may_brk: bool,
         opts: LoadOptions,
+        reserved: Option<u32>,
     ) -> Result<LoadReport, ExecError> {
         self.refresh_clock();
         // A parsed image has only known bits; one built in memory may ask for anything.
@@ -99,11 +141,15 @@ impl<C: TaskCode> Executive<C> {
                 bits: unsupported,
             }));
         }
-        if self.pids.len() >= self.cfg.max_tasks {
+        // Open load sessions hold their PIDs' places in the table.
+        if self.pids.len() + self.loads.len() >= self.cfg.max_tasks {
             return Err(ExecError::TooManyTasks);
         }
-        let pid = self.next_pid;
-        self.next_pid = self.next_pid.saturating_add(1);
+        let pid = reserved.unwrap_or_else(|| {
+            let p = self.next_pid;
+            self.next_pid = self.next_pid.saturating_add(1);
+            p
+        });
 
         let base = base_name(image, &opts, pid);
         let app_name = self.instance_name(&base, image.allow_multiple_instances())?;

@@ -49,6 +49,7 @@ mod record_log;
 #[cfg(feature = "record")]
 mod replay;
 mod sched;
+mod stream_load;
 mod svc;
 #[cfg(feature = "record")]
 mod taped;
@@ -56,6 +57,7 @@ mod taskmem;
 mod types;
 mod window;
 
+pub use stream_load::{LoadLimits, LoadPhase, LoadStatus, StagedSummary};
 pub use taskmem::{CodeBytes, DesktopCode, FlashCode, MemLayout, TaskCode, TaskMem};
 pub use types::*;
 
@@ -183,6 +185,8 @@ pub struct Executive<C: TaskCode = DesktopCode> {
     total_executed: u64,
     /// A guest command handler is running (handlers do not nest).
     in_handler: bool,
+    /// Streamed loads in progress or staged, by reserved PID.
+    loads: VecMap<u32, stream_load::LoadSession>,
     /// The record/replay history, while recording.
     #[cfg(feature = "record")]
     rec: Option<Box<record::Recording<C>>>,
@@ -257,6 +261,7 @@ impl<C: TaskCode> Executive<C> {
             next_watch_id: 1,
             total_executed: 0,
             in_handler: false,
+            loads: VecMap::new(),
             #[cfg(feature = "record")]
             rec: None,
         }

@@ -383,6 +383,8 @@ impl<C: TaskCode> Executive<C> {
             next_watch_id,
             total_executed,
             in_handler: _,
+            // Load sessions belong to the transport feeding them, like a half-read file.
+            loads: _,
             rec: _,
         } = self;
         State {
@@ -417,7 +419,9 @@ impl<C: TaskCode> Executive<C> {
         self.vm = s.vm.clone();
         self.tasks = s.tasks.clone();
         self.pids = s.pids.clone();
-        self.next_pid = s.next_pid;
+        // Never hand out a PID an open load session has reserved.
+        let reserved = self.loads.keys().max().map_or(0, |p| p.saturating_add(1));
+        self.next_pid = s.next_pid.max(reserved);
         self.runq = s.runq.clone();
         self.current = s.current;
         self.slice_left = s.slice_left;

@@ -33,6 +33,10 @@ impl<C: TaskCode> Executive<C> {
     /// Long calls are fast because tasks run ahead between their SVCs (see `try_window`);
     /// [`super::ExecConfig::run_ahead`] turns that off.
     pub fn step(&mut self, budget: u64) -> StepSummary {
+        if !self.loads.is_empty() {
+            self.refresh_clock();
+            self.expire_loads();
+        }
         #[cfg(feature = "record")]
         if self.rec.is_some() {
             return self.recorded_step(budget);

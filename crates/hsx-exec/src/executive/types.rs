@@ -50,6 +50,8 @@ pub struct ExecConfig {
     pub run_ahead: bool,
     /// Data memory layout of every task (flat 64 KiB, or only its data and stack segments).
     pub mem_layout: super::MemLayout,
+    /// Bounds of streamed loading (`Executive::load_begin`).
+    pub load: super::LoadLimits,
 }
 
 impl Default for ExecConfig {
@@ -71,6 +73,7 @@ impl Default for ExecConfig {
             max_tasks: usize::MAX,
             run_ahead: true,
             mem_layout: super::MemLayout::Flat,
+            load: super::LoadLimits::desktop(),
         }
     }
 }

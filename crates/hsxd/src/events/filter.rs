@@ -36,6 +36,13 @@ pub const KNOWN_CATEGORIES: &[&str] = &[
     "cmd_registered",
     "cmd_invoked",
     "cmd_completed",
+    "provisioning.started",
+    "provisioning.progress",
+    "provisioning.complete",
+    "provisioning.error",
+    "provisioning.aborted",
+    "provisioning.persisted",
+    "provisioning.rollback",
 ];
 
 /// Filter names that stand for several event types.
@@ -55,6 +62,18 @@ pub const CATEGORY_GROUPS: &[(&str, &[&str])] = &[
         ],
     ),
     ("stdio", &["stdout", "stderr"]),
+    (
+        "provisioning",
+        &[
+            "provisioning.started",
+            "provisioning.progress",
+            "provisioning.complete",
+            "provisioning.error",
+            "provisioning.aborted",
+            "provisioning.persisted",
+            "provisioning.rollback",
+        ],
+    ),
     ("values", &["value_registered", "value_changed"]),
     (
         "commands",

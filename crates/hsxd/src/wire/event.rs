@@ -3,7 +3,9 @@
 //! pipeline that drains, filters and publishes them is [`crate::event_map`].
 
 use hsx_exec::TaskState;
-use hsx_exec::event::{BreakReason, DebugBreak, EventKind, MemAccessRecord, Warning};
+use hsx_exec::event::{
+    BreakReason, DebugBreak, EventKind, MemAccessRecord, ProvEvent, ProvKind, Warning,
+};
 use serde::Serialize;
 
 use super::mailbox::MailboxData;
@@ -253,6 +255,90 @@ pub enum EventData {
     Mailbox(MailboxData),
     Value(ValueData),
     Warning(WarningData),
+    Provisioning(ProvisioningData),
+}
+
+/// `provisioning.*` data: the session's `phase` and what the event reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvisioningData {
+    /// Phase after the event.
+    pub phase: &'static str,
+    /// Announced image length (started, progress).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_bytes: Option<u32>,
+    /// Bytes accepted (progress).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_written: Option<u32>,
+    /// Label (started), app name (complete, persisted, rollback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// App name (complete, persisted, rollback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// `true` once verified (complete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+    /// Errno name (error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// Failed step (error): begin, write, end, verify, activate.
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub at: Option<&'static str>,
+    /// Why (error, aborted, rollback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Image-store slot (persisted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
+}
+
+impl ProvisioningData {
+    fn of(p: &ProvEvent) -> Self {
+        let mut d = Self {
+            phase: p.phase,
+            total_bytes: None,
+            bytes_written: None,
+            label: None,
+            app: None,
+            ready: None,
+            code: None,
+            at: None,
+            detail: None,
+            slot: None,
+        };
+        match &p.kind {
+            ProvKind::Started { total_bytes, label } => {
+                d.total_bytes = Some(*total_bytes);
+                d.label.clone_from(label);
+            }
+            ProvKind::Progress {
+                bytes_written,
+                total_bytes,
+            } => {
+                d.bytes_written = Some(*bytes_written);
+                d.total_bytes = Some(*total_bytes);
+            }
+            ProvKind::Complete { app_name } => {
+                d.app.clone_from(app_name);
+                d.ready = Some(true);
+            }
+            ProvKind::Error { code, at, detail } => {
+                d.code = Some(code);
+                d.at = Some(at);
+                d.detail = Some(detail.clone());
+            }
+            ProvKind::Aborted { reason } => d.detail = Some(reason.clone()),
+            ProvKind::Persisted { app, slot } => {
+                d.app = Some(app.clone());
+                d.slot = Some(slot.clone());
+            }
+            ProvKind::Rollback { app, reason } => {
+                d.app = Some(app.clone());
+                d.detail = Some(reason.clone());
+            }
+        }
+        d
+    }
 }
 
 fn state_name(s: Option<TaskState>) -> Option<&'static str> {
@@ -333,6 +419,7 @@ impl EventData {
                     feature: Some(what),
                 },
             }),
+            EventKind::Provisioning(p) => Self::Provisioning(ProvisioningData::of(p)),
         }
     }
 }
