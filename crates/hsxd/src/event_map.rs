@@ -107,7 +107,28 @@ pub(crate) fn publish_noting_faults(d: &Daemon, exec: &mut Executive) -> (Vec<Va
     if task_ended {
         d.output().prune(|p| task_can_write(exec, p));
     }
+    if faulted {
+        rollback_faulted_updates(d, exec);
+    }
     (embedded, faulted)
+}
+
+/// Updates that faulted within their grace period go back to their previous image; the
+/// rollback's own events are published by the next pass.
+fn rollback_faulted_updates(d: &Daemon, exec: &mut Executive) {
+    let mut prov = d.prov();
+    if prov.grace().is_empty() {
+        return;
+    }
+    let faulted: Vec<u32> = prov
+        .grace()
+        .keys()
+        .copied()
+        .filter(|p| exec.task(*p).is_ok_and(|t| t.state == TaskState::Faulted))
+        .collect();
+    for pid in faulted {
+        prov.on_fault(exec, pid);
+    }
 }
 
 /// The event's data, with executive watch updates in the daemon's watch terms (id,

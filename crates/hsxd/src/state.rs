@@ -72,6 +72,8 @@ pub struct Daemon {
     /// own stdio drains after the task's handles are gone (it ended in the same batch).
     stdio_handles: Mutex<HashMap<u32, (u32, u32)>>,
     sessions: Mutex<SessionTable>,
+    /// Provisioning: session plans, the image store, update grace periods.
+    prov: Mutex<crate::provision::Provisioning>,
     time: Arc<dyn TimeSource>,
     next_conn: AtomicU64,
 }
@@ -127,6 +129,7 @@ impl Daemon {
             sched_trace: Mutex::new(VecDeque::new()),
             stdio_handles: Mutex::new(HashMap::new()),
             sessions: Mutex::new(SessionTable::new(SessionConfig::default())),
+            prov: Mutex::new(crate::provision::Provisioning::default()),
             time,
             next_conn: AtomicU64::new(1),
         }
@@ -142,6 +145,11 @@ impl Daemon {
     /// The executive, locked.
     pub fn exec(&self) -> MutexGuard<'_, Executive> {
         lock(&self.exec)
+    }
+
+    /// The provisioning state, locked (after the executive, or alone).
+    pub fn prov(&self) -> MutexGuard<'_, crate::provision::Provisioning> {
+        lock(&self.prov)
     }
 
     /// The clock status, locked.

@@ -71,7 +71,8 @@ impl Command {
             | C::Bp { .. }
             | C::Watch { .. }
             | C::Trace(TraceOp::Toggle { .. } | TraceOp::Import { .. }) => Cap::Debug,
-            C::Load(_) | C::Reload(_) | C::Kill { .. } => Cap::Load,
+            C::Provision(op) if op.is_read_only() => Cap::Observe,
+            C::Load(_) | C::Reload(_) | C::Kill { .. } | C::Provision(_) => Cap::Load,
             C::Restart { .. }
             | C::Shutdown
             | C::Detach
@@ -91,6 +92,7 @@ impl Command {
         use Command as C;
         match self {
             C::Reload(a) => Some(a.pid),
+            C::Provision(op) => op.target_pid(),
             C::Kill { pid }
             | C::Pause { pid }
             | C::Resume { pid }
