@@ -30,6 +30,7 @@
 
 pub mod args;
 pub mod auth;
+pub mod can;
 pub mod clock;
 pub mod cmd;
 pub mod codec;
@@ -47,6 +48,7 @@ pub mod hal_log;
 pub mod hex;
 pub mod host_fs;
 pub mod ids;
+pub mod manifest;
 pub mod policy;
 pub mod program;
 pub mod provision;

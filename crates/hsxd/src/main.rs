@@ -62,6 +62,18 @@ struct Cli {
     /// object per line. `RUST_LOG` sets the level (default `info`).
     #[arg(long, value_name = "FORMAT", default_value = "plain", value_parser = ["plain", "json"])]
     log_format: String,
+    /// Keep provisioned images in DIR (two slots per app, atomic switch, rollback).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Start the apps listed in FILE (TOML, see docs/provisioning.md) at boot.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// An update that faults within MS milliseconds of activation is rolled back.
+    #[arg(long, value_name = "MS", default_value_t = hsxd::provision::DEFAULT_GRACE_MS)]
+    grace_ms: u64,
+    /// Accept images over CAN (ISO-TP) on SPEC: slcan:PATH[@BITRATE] or socketcan:IFNAME.
+    #[arg(long, value_name = "SPEC")]
+    can: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -98,6 +110,7 @@ hsxd \-\-listen 127.0.0.1:0               # a free port; the start-up line names
 hsxd \-\-listen unix:/run/hsx.sock
 hsxd \-\-listen 0.0.0.0:9998 \-\-token\-file /etc/hsx/token
 hsxd \-\-fs\-root ./files \-\-fram ./values.fram \-\-mem segmented
+hsxd \-\-store ./images \-\-manifest boot.toml \-\-can slcan:/dev/ttyACM0
 .fi
 .SH SEE ALSO
 \fBhsx\fR(1); docs/protocol.md and docs/security.md in the HSX repository.
@@ -242,11 +255,40 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
-        let daemon = Daemon::with_mem_layout(backends, config.mem, bus, time);
-        let server = hsxd::bind(&config.listen, daemon)
+        let daemon = Arc::new(Daemon::with_mem_layout(backends, config.mem, bus, time));
+        // Boot order: image store, manifest, then the CAN master may push.
+        if let Some(dir) = &cli.store {
+            let (store, repairs) = hsxd::store::DirStore::open(dir)
+                .with_context(|| format!("cannot use {} as the image store", dir.display()))?;
+            for r in repairs {
+                tracing::warn!(store = %dir.display(), "image store repaired: {r}");
+            }
+            daemon.prov().set_store(Box::new(store));
+        }
+        daemon.prov().grace_ms = cli.grace_ms;
+        if let Some(path) = &cli.manifest {
+            let manifest = hsxd::manifest::Manifest::from_file(path)?;
+            let report = hsxd::manifest::boot_daemon(&daemon, &manifest);
+            let started = report
+                .entries
+                .iter()
+                .filter(|e| matches!(e.2, hsxd::manifest::Outcome::Started { .. }))
+                .count();
+            tracing::info!(
+                manifest = %path.display(),
+                "boot manifest: {started} of {} entries started",
+                report.entries.len()
+            );
+        }
+        hsxd::clock::spawn(&daemon);
+        let server = hsxd::Server::bind(&config.listen, daemon.clone())
             .await
             .with_context(|| format!("binding {}", config.listen))?
             .with_policy(policy);
+        if let Some(spec) = &cli.can {
+            hsxd::can::spawn(daemon.clone(), spec)
+                .with_context(|| format!("cannot open CAN bus {spec}"))?;
+        }
         let addr = server.listen_addr();
         // The one start-up line; scripts that pass `--listen 127.0.0.1:0` learn the port
         // from it. The log gets the details.

@@ -281,3 +281,81 @@ fn man_page_and_completions() {
         .expect("mixed");
     assert_eq!(mixed.status.code(), Some(2));
 }
+
+/// Boot from a manifest: good entries start in order (one from the image store), a bad one
+/// is reported and skipped; a missing manifest stops hsxd in one line.
+#[test]
+fn a_boot_manifest_starts_good_entries_and_skips_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let asm = |name: &str| {
+        hsx_asm::assemble_source(
+            "t.mvasm",
+            &format!(
+                ".name \"{name}\"\n.entry main\n.text\nmain:\n    LDI R0, 3\nspin:\n    JMP spin\n"
+            ),
+            &hsx_asm::AsmOptions::default(),
+        )
+        .unwrap()
+        .hxe_bytes
+    };
+    std::fs::write(dir.path().join("first.hxe"), asm("first")).unwrap();
+    let mut broken = asm("broken");
+    let n = broken.len();
+    broken[n - 1] ^= 0xFF;
+    std::fs::write(dir.path().join("broken.hxe"), broken).unwrap();
+    // An image already in the store.
+    let store = dir.path().join("store");
+    {
+        use hsx_exec::store::ImageStore;
+        let (mut s, _) = hsxd::store::DirStore::open(&store).unwrap();
+        s.stage("stored", &asm("stored")).unwrap();
+        s.commit("stored").unwrap();
+    }
+    let manifest = dir.path().join("boot.toml");
+    std::fs::write(
+        &manifest,
+        "[[app]]\nimage = \"first.hxe\"\npriority = 12\n\n[[app]]\nimage = \"broken.hxe\"\n\n\
+         [[app]]\nimage = \"missing.hxe\"\n\n[[app]]\nstore = \"stored\"\npersist = [9]\n",
+    )
+    .unwrap();
+    let (mut child, addr) = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        store.to_str().unwrap(),
+        "--manifest",
+        manifest.to_str().unwrap(),
+    ]);
+    let ps = rpc(&addr, r#"{"cmd":"ps"}"#);
+    let v: serde_json::Value = serde_json::from_str(&ps).unwrap();
+    let tasks = v["tasks"]["tasks"].as_array().unwrap();
+    let names: Vec<&str> = tasks
+        .iter()
+        .filter_map(|t| t["app_name"].as_str())
+        .collect();
+    assert_eq!(names, ["first", "stored"], "{ps}");
+    assert_eq!(tasks[0]["priority"], 12);
+    let log = rpc(&addr, r#"{"cmd":"dmesg"}"#);
+    assert!(log.contains("manifest entry skipped"), "{log}");
+    assert!(log.contains("CRC mismatch"), "{log}");
+    assert!(log.contains("cannot read"), "{log}");
+    assert!(log.contains("FRAM key 9 not found"), "{log}");
+    rpc(&addr, r#"{"cmd":"shutdown"}"#);
+    assert!(wait_exit(&mut child).success());
+
+    let out = Command::new(env!("CARGO_BIN_EXE_hsxd"))
+        .args(["--listen", "127.0.0.1:0", "--manifest"])
+        .arg(dir.path().join("nope.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("hsxd: error: cannot read manifest"),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("hsxd: error")).count(),
+        1
+    );
+}

@@ -22,6 +22,23 @@ pub use device::ProvisionDevice;
 pub use master::{ProvisionError, ProvisionLink, PushOptions, PushReport, SessionStatus};
 pub use session::{DeviceEvent, DeviceSession};
 
+/// Identifier the master sends provisioning requests on (11-bit).
+pub const MASTER_TX_ID: u16 = 0x6A0;
+/// Identifier the device answers on (11-bit).
+pub const DEVICE_TX_ID: u16 = 0x6A8;
+
+/// The device end's ISO-TP parameters on the default identifiers (the master uses
+/// [`crate::IsoTpParams::reversed`] of these).
+#[cfg(feature = "std")]
+pub fn device_params() -> crate::IsoTpParams {
+    use crate::frame::standard_id;
+    // Both constants are valid 11-bit identifiers.
+    let id = |raw| {
+        standard_id(raw).unwrap_or(embedded_can::Id::Standard(embedded_can::StandardId::ZERO))
+    };
+    crate::IsoTpParams::new(id(DEVICE_TX_ID), id(MASTER_TX_ID))
+}
+
 /// Why a target refused a step; each maps to a reply status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
