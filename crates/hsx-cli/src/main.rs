@@ -40,6 +40,8 @@ enum Command {
     Tui(tui::TuiArgs),
     /// Debug Adapter Protocol server for IDEs (stdio, or TCP with --listen).
     Dap(cmd::dap::DapArgs),
+    /// Push images to hsxd or a CAN device, stage, activate, roll back.
+    Provision(cmd::provision::ProvisionArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
     Completions(cmd::completions::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         Command::Shell(a) => Ok(shell::run(&a)),
         Command::Tui(a) => tui::run(&a),
         Command::Dap(a) => cmd::dap::run(a),
+        Command::Provision(a) => cmd::provision::run(a),
         Command::Completions(a) => cmd::completions::completions(&a, Cli::command()),
         Command::Man(a) => cmd::completions::man(&a, Cli::command()),
     };

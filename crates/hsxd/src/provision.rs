@@ -88,6 +88,16 @@ pub struct ActivateError {
     pub rolled_back: Option<u32>,
 }
 
+/// Load options of an image restored from memory or the store: named after its app, with
+/// `store:<app>` as its source.
+fn store_opts(app: &str) -> LoadOptions {
+    LoadOptions {
+        path: Some(format!("store:{app}")),
+        name: Some(app.to_string()),
+        ..LoadOptions::default()
+    }
+}
+
 fn live(exec: &Executive, name: &str) -> Option<u32> {
     exec.tasks()
         .into_iter()
@@ -288,7 +298,7 @@ impl Provisioning {
         previous: Option<Vec<u8>>,
     ) -> Option<u32> {
         let (app, previous) = (app?, previous?);
-        let rep = exec.load(&previous, LoadOptions::named(app)).ok()?;
+        let rep = exec.load(&previous, store_opts(app)).ok()?;
         exec.emit_provisioning(
             pid,
             "failed",
@@ -313,9 +323,7 @@ impl Provisioning {
         if let Some(store) = self.store.as_mut() {
             let _ = store.rollback(&g.app);
         }
-        let rep = exec
-            .load(&g.previous, LoadOptions::named(g.app.clone()))
-            .ok();
+        let rep = exec.load(&g.previous, store_opts(&g.app)).ok();
         exec.emit_provisioning(
             pid,
             "idle",
@@ -358,7 +366,7 @@ impl Provisioning {
             self.images.remove(&p);
         }
         let rep = exec
-            .load(&bytes, LoadOptions::named(app))
+            .load(&bytes, store_opts(app))
             .map_err(|e| e.to_string())?;
         exec.emit_provisioning(
             rep.pid,

@@ -188,12 +188,13 @@ impl Daemon {
     }
 
     /// The daemon is shutting down: the auto clock ends.
-    pub(crate) fn is_stopping(&self) -> bool {
+    pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
 
-    /// Marks the daemon as shutting down (see [`crate::clock::close`]).
-    pub(crate) fn set_stopping(&self) {
+    /// Marks the daemon as shutting down (see [`crate::clock::close`]): the auto clock and
+    /// the CAN provisioning device end.
+    pub fn set_stopping(&self) {
         self.stopping.store(true, Ordering::Release);
     }
 

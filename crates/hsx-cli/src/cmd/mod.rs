@@ -11,6 +11,7 @@ pub mod run;
 pub mod client_cmds;
 pub mod completions;
 pub mod dap;
+pub mod provision;
 pub mod remote;
 pub mod remote_args;
 pub mod render;
