@@ -121,6 +121,12 @@ expect '= 42\.0' hsx val get 0x0101 --pid 4; step
 expect '0x0101 -> 0' hsx cmd call 0x0101 --pid 4; step
 expect '= 0\.0' hsx val get 0x0101 --pid 4; step
 
+# --- Push an update.
+expect '' hsx asm examples/hello.mvasm -o hello.hxe; step
+expect 'hello running as pid 5' hsx provision push hello.hxe --activate; step
+expect 'hello running as pid 6, replacing pid 5' hsx provision push hello.hxe --replace hello --activate; step
+expect 'no load sessions' hsx provision status; step
+
 # --- Stop the daemon.
 expect 'shutting down' hsx shutdown; step
 for _ in $(seq 50); do kill -0 "$HSXD_PID" 2>/dev/null || break; sleep 0.1; done
