@@ -160,6 +160,21 @@ impl Grant {
         self.req_caps.map_or(0, |allowed| image_req_caps & !allowed)
     }
 
+    /// Why this grant may not load an image named `app` that requests `req_caps`
+    /// (`permission_denied:...`), or `None` when it may.
+    pub fn refusal(&self, app: &str, req_caps: u32) -> Option<String> {
+        if !self.allows_app(app) {
+            return Some(format!("permission_denied:app:{app}"));
+        }
+        let refused = self.refused_req_caps(req_caps);
+        (refused != 0).then(|| {
+            format!(
+                "permission_denied:req_caps:{}",
+                req_cap_names(refused).join(",")
+            )
+        })
+    }
+
     /// Whether it may act on the app `name` (an unnamed image counts as the app `""`).
     pub fn allows_app(&self, name: &str) -> bool {
         let Some(patterns) = &self.apps else {

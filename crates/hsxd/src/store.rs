@@ -232,6 +232,26 @@ impl DirStore {
         plain.put_state(app, st)
     }
 
+    /// Makes the slot `pick` names active (it must hold a verified image); the active one
+    /// becomes the previous. One atomic state write.
+    fn switch_to(
+        &mut self,
+        app: &str,
+        pick: impl Fn(&State) -> Option<&str>,
+        missing: fn(String) -> StoreError,
+    ) -> Result<Slot, StoreError> {
+        check_name(app)?;
+        let mut st = self.state(app);
+        let target = slot_of(pick(&st))
+            .filter(|s| self.slot_ok(app, Some(*s)).is_some())
+            .ok_or_else(|| missing(app.to_string()))?;
+        st.previous = st.active.take();
+        st.active = name_of(Some(target));
+        st.staged = None;
+        self.put_state(app, &st)?;
+        Ok(target)
+    }
+
     fn put_state(&mut self, app: &str, st: &State) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec_pretty(st).unwrap_or_default();
         let path = self.app_dir(app).join("state.json");
@@ -264,29 +284,11 @@ impl ImageStore for DirStore {
     }
 
     fn commit(&mut self, app: &str) -> Result<Slot, StoreError> {
-        check_name(app)?;
-        let mut st = self.state(app);
-        let staged = slot_of(st.staged.as_deref())
-            .filter(|s| self.slot_ok(app, Some(*s)).is_some())
-            .ok_or_else(|| StoreError::NothingStaged(app.to_string()))?;
-        st.previous = st.active.take();
-        st.active = name_of(Some(staged));
-        st.staged = None;
-        self.put_state(app, &st)?;
-        Ok(staged)
+        self.switch_to(app, |st| st.staged.as_deref(), StoreError::NothingStaged)
     }
 
     fn rollback(&mut self, app: &str) -> Result<Slot, StoreError> {
-        check_name(app)?;
-        let mut st = self.state(app);
-        let prev = slot_of(st.previous.as_deref())
-            .filter(|s| self.slot_ok(app, Some(*s)).is_some())
-            .ok_or_else(|| StoreError::NoPrevious(app.to_string()))?;
-        st.previous = st.active.take();
-        st.active = name_of(Some(prev));
-        st.staged = None;
-        self.put_state(app, &st)?;
-        Ok(prev)
+        self.switch_to(app, |st| st.previous.as_deref(), StoreError::NoPrevious)
     }
 
     fn active(&self, app: &str) -> Result<Option<Vec<u8>>, StoreError> {

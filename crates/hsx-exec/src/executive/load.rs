@@ -48,6 +48,16 @@ impl<C: TaskCode> Executive<C> {
         bytes: &'static [u8],
         opts: LoadOptions,
     ) -> Result<LoadReport, ExecError> {
+        self.load_static_with(bytes, opts, None)
+    }
+
+    /// [`Executive::load_static`], under `reserved` when `load_begin` reserved the PID.
+    pub(super) fn load_static_with(
+        &mut self,
+        bytes: &'static [u8],
+        opts: LoadOptions,
+        reserved: Option<u32>,
+    ) -> Result<LoadReport, ExecError> {
         self.touch();
         let mut image = Image::parse(bytes)?;
         let start = image.header_len();
@@ -57,25 +67,7 @@ impl<C: TaskCode> Executive<C> {
         let may_brk = has_brk(&image);
         // Drop the parsed copy before the task memory is allocated (keeps the heap peak low).
         image.code = Vec::new();
-        self.load_with(&image, C::from_static(code), may_brk, opts, None)
-    }
-
-    /// [`Executive::load_static`] under a PID reserved by `load_begin`.
-    pub(super) fn load_static_as(
-        &mut self,
-        pid: u32,
-        bytes: &'static [u8],
-        opts: LoadOptions,
-    ) -> Result<LoadReport, ExecError> {
-        self.touch();
-        let mut image = Image::parse(bytes)?;
-        let start = image.header_len();
-        let code = bytes
-            .get(start..start + image.code.len())
-            .unwrap_or_default();
-        let may_brk = has_brk(&image);
-        image.code = Vec::new();
-        self.load_with(&image, C::from_static(code), may_brk, opts, Some(pid))
+        self.load_with(&image, C::from_static(code), may_brk, opts, reserved)
     }
 
     /// [`Executive::load_image`] under a PID reserved by `load_begin`.

@@ -389,7 +389,7 @@ impl<C: TaskCode> Executive<C> {
             opts.path = session.label.clone();
         }
         let result = match session.staged {
-            Some(StagedImage::Static(bytes)) => self.load_static_as(pid, bytes, opts),
+            Some(StagedImage::Static(bytes)) => self.load_static_with(bytes, opts, Some(pid)),
             Some(StagedImage::Owned(bytes)) => match Image::parse(&bytes) {
                 Ok(image) => {
                     drop(bytes);

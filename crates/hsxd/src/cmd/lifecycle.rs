@@ -227,18 +227,9 @@ fn load_image(d: &Daemon, args: &LoadArgs, grant: Option<&Grant>) -> Result<Load
     // and one limited in image capabilities only images that request no others.
     if let Some(g) = grant.filter(|g| g.apps.is_some() || g.req_caps.is_some())
         && let Ok(im) = hsx_image::Image::parse(&bytes)
+        && let Some(why) = g.refusal(&im.app_name.unwrap_or_default(), im.req_caps)
     {
-        let name = im.app_name.unwrap_or_default();
-        if !g.allows_app(&name) {
-            return Err(OpError::failed(format!("permission_denied:app:{name}")));
-        }
-        let refused = g.refused_req_caps(im.req_caps);
-        if refused != 0 {
-            return Err(OpError::failed(format!(
-                "permission_denied:req_caps:{}",
-                crate::policy::req_cap_names(refused).join(",")
-            )));
-        }
+        return Err(OpError::failed(why));
     }
     let abs = std::fs::canonicalize(&args.path)
         .map_or_else(|_| args.path.clone(), |p| p.display().to_string());

@@ -203,18 +203,10 @@ fn grant_check(grant: Option<&Grant>, bytes: &[u8]) -> Result<(), ProtoError> {
     let Ok(h) = hsx_image::Header::parse(bytes) else {
         return Ok(());
     };
-    let name = h.app_name.unwrap_or_default();
-    if !g.allows_app(&name) {
-        return Err(ProtoError::msg(format!("permission_denied:app:{name}")));
+    match g.refusal(&h.app_name.unwrap_or_default(), h.req_caps) {
+        Some(why) => Err(ProtoError::msg(why)),
+        None => Ok(()),
     }
-    let refused = g.refused_req_caps(h.req_caps);
-    if refused != 0 {
-        return Err(ProtoError::msg(format!(
-            "permission_denied:req_caps:{}",
-            crate::policy::req_cap_names(refused).join(",")
-        )));
-    }
-    Ok(())
 }
 
 /// Runs a `provision.*` request.

@@ -4,7 +4,7 @@
 use super::record::EventRecord;
 use crate::error::ProtoError;
 
-/// Event types that exist (protocol.md §4.5, plus `fault`, `stdout`, `stderr` from
+/// Event types that exist besides [`PROVISIONING_EVENTS`] (protocol.md §4.5, plus `fault`, `stdout`, `stderr` from
 /// design.md §4 and `can_tx` for CAN frames sent through the HAL). A filter naming anything
 /// else is `unsupported_category`.
 pub const KNOWN_CATEGORIES: &[&str] = &[
@@ -36,6 +36,10 @@ pub const KNOWN_CATEGORIES: &[&str] = &[
     "cmd_registered",
     "cmd_invoked",
     "cmd_completed",
+];
+
+/// The `provisioning.*` event types (also known categories, and the group `provisioning`).
+pub const PROVISIONING_EVENTS: &[&str] = &[
     "provisioning.started",
     "provisioning.progress",
     "provisioning.complete",
@@ -62,18 +66,7 @@ pub const CATEGORY_GROUPS: &[(&str, &[&str])] = &[
         ],
     ),
     ("stdio", &["stdout", "stderr"]),
-    (
-        "provisioning",
-        &[
-            "provisioning.started",
-            "provisioning.progress",
-            "provisioning.complete",
-            "provisioning.error",
-            "provisioning.aborted",
-            "provisioning.persisted",
-            "provisioning.rollback",
-        ],
-    ),
+    ("provisioning", PROVISIONING_EVENTS),
     ("values", &["value_registered", "value_changed"]),
     (
         "commands",
@@ -113,7 +106,9 @@ impl EventFilter {
                 for name in names {
                     if let Some((_, members)) = CATEGORY_GROUPS.iter().find(|(g, _)| *g == name) {
                         out.extend(members.iter().map(|m| (*m).to_string()));
-                    } else if KNOWN_CATEGORIES.contains(&name.as_str()) {
+                    } else if KNOWN_CATEGORIES.contains(&name.as_str())
+                        || PROVISIONING_EVENTS.contains(&name.as_str())
+                    {
                         out.push(name);
                     } else {
                         return Err(ProtoError::UnsupportedCategory(name));
