@@ -124,11 +124,20 @@ impl Manifest {
     /// The TOML or shape error, one line.
     pub fn parse(text: &str, dir: PathBuf) -> Result<Manifest, String> {
         let mut m: Manifest = toml::from_str(text).map_err(|e| {
-            e.to_string()
+            // One line: the message and where, without the source excerpt TOML prints.
+            let msg = e
+                .message()
                 .lines()
-                .filter(|l| !l.trim().is_empty())
-                .take(1)
-                .collect::<String>()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_string();
+            match e.span() {
+                Some(sp) => {
+                    let line = text.get(..sp.start).map_or(0, |t| t.matches('\n').count()) + 1;
+                    format!("line {line}: {msg}")
+                }
+                None => msg,
+            }
         })?;
         if m.app.len() > MAX_ENTRIES {
             return Err(format!("more than {MAX_ENTRIES} [[app]] entries"));
