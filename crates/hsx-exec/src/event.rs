@@ -319,6 +319,14 @@ pub enum Warning {
     },
     /// A task's debug state could not be honoured (e.g. trace ring disabled in this build).
     Unsupported(&'static str),
+    /// A task called an SVC module its image's `req_caps` did not request; the call was
+    /// answered `EPERM`. Reported once per task and capability.
+    CapabilityDenied {
+        /// SVC module.
+        module: u8,
+        /// Capability name (`mailbox`, `values`, `fram`, `can`, `uart`).
+        cap: &'static str,
+    },
 }
 
 impl Warning {
@@ -328,6 +336,7 @@ impl Warning {
         match self {
             Warning::EventDropped { .. } => "event_dropped",
             Warning::Unsupported(_) => "unsupported",
+            Warning::CapabilityDenied { .. } => "capability_denied",
         }
     }
 }

@@ -16,6 +16,11 @@ pub const HSX_ERR_MEM_FAULT: u32 = 0xFFFF_FF04;
 /// VM: division by zero.
 pub const HSX_ERR_DIV_ZERO: u32 = 0xFFFF_FF05;
 
+/// SVC: the task's image did not request the capability this module needs (its header's
+/// `req_caps` is non-zero and lacks the bit). Modules with their own status codes answer
+/// their own `EPERM` instead (values, commands).
+pub const HSX_ERR_EPERM: u32 = 0xFFFF_FF06;
+
 /// Internal errno for the per-PID handle quota; the SVC boundary reports it as
 /// [`mbx::NO_DESCRIPTOR`].
 pub const ERRNO_ENOSPC: u32 = 28;

@@ -7,7 +7,7 @@
 //! ring, and executive watch updates are renamed in the daemon's watch terms. The daemon's
 //! own stdio drains (which a client never asked for) are dropped.
 
-use hsx_exec::event::{EventKind, ProvKind, SchedulerSwitch};
+use hsx_exec::event::{EventKind, ProvKind, SchedulerSwitch, Warning};
 use hsx_exec::mailbox::{MailboxEvent, Namespace};
 use hsx_exec::{Executive, StateReason, TaskState};
 use serde_json::{Value, json};
@@ -72,6 +72,7 @@ pub(crate) fn publish_noting_faults(d: &Daemon, exec: &mut Executive) -> (Vec<Va
         }
         let pid = match &ev.kind {
             EventKind::Scheduler(s) => s.next_pid,
+            EventKind::Warning(Warning::CapabilityDenied { .. }) => ev.pid,
             EventKind::Warning(_) => None,
             _ => ev.pid,
         };
@@ -276,6 +277,9 @@ fn log_entry(
                 "mailbox error",
                 json!({"pid": pid, "event": kind.name(), "detail": to_value(&MailboxData::of(m))}),
             ))
+        }
+        EventKind::Warning(Warning::CapabilityDenied { .. }) => {
+            Some(("warn", "capability denied", with_pid(data())))
         }
         EventKind::Warning(_) => Some(("warn", "executive events dropped", data())),
         EventKind::Provisioning(p) => match p.kind {

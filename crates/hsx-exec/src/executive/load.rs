@@ -258,6 +258,7 @@ impl<C: TaskCode> Executive<C> {
             stdio: Some(stdio),
             debug,
             resources_released: false,
+            caps_reported: 0,
             bank: 0,
             pending: None,
             may_brk,

@@ -114,6 +114,8 @@ pub(crate) struct TaskRec {
     pub debug: TaskDebug,
     /// Mailbox/file resources already released (task ended).
     pub resources_released: bool,
+    /// `req_caps` bits whose denial was already reported (one warning per capability).
+    pub caps_reported: u8,
     /// Instructions the VM has already executed for this task ahead of the schedule (fast
     /// path); the scheduler hands them out turn by turn before running the VM again.
     pub bank: u64,

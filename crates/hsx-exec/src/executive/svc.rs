@@ -38,6 +38,9 @@ impl<C: TaskCode> GuestMem for GuestView<'_, C> {
 impl<C: TaskCode> Executive<C> {
     /// Service `SVC module, func` for the task in `slot` (its PC is already past the SVC).
     pub(crate) fn svc(&mut self, slot: usize, module: u8, func: u8) {
+        if self.capability_denied(slot, module, func) {
+            return;
+        }
         match module {
             0x0 => {
                 if func == 0 {
@@ -85,6 +88,44 @@ impl<C: TaskCode> Executive<C> {
             0xE if cfg!(feature = "development") && self.cfg.dev_libm => self.svc_libm(slot, func),
             _ => self.set_r(slot, 0, HSX_ERR_ENOSYS),
         }
+    }
+
+    /// An image that declares capabilities (`req_caps` ≠ 0) may use only those modules:
+    /// a call to another is answered `EPERM` (the module's own code where it has one) and
+    /// reported once per task and capability. `req_caps` = 0 declares nothing and keeps
+    /// every module, as images from before the check expect.
+    fn capability_denied(&mut self, slot: usize, module: u8, func: u8) -> bool {
+        let bit = match (module, func) {
+            (0x1, 1) => 4,
+            (0x2, _) => 3,
+            (mfn::MODULE, _) => 0,
+            (val_fn::MODULE | cmd_fn::MODULE, _) => 1,
+            _ => return false,
+        };
+        let Some(rec) = self.tasks.get_mut(slot).and_then(Option::as_mut) else {
+            return false;
+        };
+        let caps = rec.image.req_caps;
+        if caps == 0 || caps & (1 << bit) != 0 {
+            return false;
+        }
+        let first = rec.caps_reported & (1 << bit) == 0;
+        rec.caps_reported |= 1 << bit;
+        let pid = rec.pid;
+        let status = if module == val_fn::MODULE || module == cmd_fn::MODULE {
+            u32::from(vst::EPERM)
+        } else {
+            crate::status::HSX_ERR_EPERM
+        };
+        self.set_r(slot, 0, status);
+        if first {
+            let cap = ["mailbox", "values", "fram", "can", "uart"][bit];
+            self.emit(
+                Some(pid),
+                EventKind::Warning(crate::event::Warning::CapabilityDenied { module, cap }),
+            );
+        }
+        true
     }
 
     // ------------------------------------------------------------------ helpers

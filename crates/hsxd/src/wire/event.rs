@@ -237,6 +237,9 @@ pub struct WarningData {
     pub dropped_seq: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feature: Option<&'static str>,
+    /// The SVC module a `capability_denied` call used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<u8>,
 }
 
 /// The `data` of any protocol event.
@@ -411,12 +414,21 @@ impl EventData {
                     drops: Some(*dropped),
                     dropped_seq: Some(*first_seq),
                     feature: None,
+                    module: None,
                 },
                 Warning::Unsupported(what) => WarningData {
                     reason: w.as_str(),
                     drops: None,
                     dropped_seq: None,
                     feature: Some(what),
+                    module: None,
+                },
+                Warning::CapabilityDenied { module, cap } => WarningData {
+                    reason: w.as_str(),
+                    drops: None,
+                    dropped_seq: None,
+                    feature: Some(cap),
+                    module: Some(*module),
                 },
             }),
             EventKind::Provisioning(p) => Self::Provisioning(ProvisioningData::of(p)),
