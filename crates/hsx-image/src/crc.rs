@@ -49,6 +49,14 @@ impl Crc32 {
         self.0 = c;
     }
 
+    /// The CRC of `bytes`.
+    #[must_use]
+    pub fn checksum(bytes: &[u8]) -> u32 {
+        let mut c = Self::new();
+        c.update(bytes);
+        c.finalize()
+    }
+
     /// The CRC of everything fed.
     pub const fn finalize(self) -> u32 {
         !self.0

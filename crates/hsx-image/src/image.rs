@@ -2,6 +2,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use crate::consts::*;
 use crate::error::LoadError;
@@ -99,6 +100,26 @@ impl Image {
 
     /// Reads and validates an image, running the checks of `vm.md` §4.5 in order.
     pub fn parse(bytes: &[u8]) -> Result<Image, LoadError> {
+        Self::parse_parts(bytes, true, true).map(|(image, _)| image)
+    }
+
+    /// [`Image::parse`] without copying the code: `code` is left empty and the code's byte
+    /// range in `bytes` is returned instead, for a caller that executes it in place.
+    pub fn parse_in_place(bytes: &[u8]) -> Result<(Image, Range<usize>), LoadError> {
+        Self::parse_parts(bytes, false, true)
+    }
+
+    /// Runs every check of [`Image::parse`] without copying code or rodata (verifying an
+    /// image written to a flash slot takes only the metadata's memory).
+    pub fn validate(bytes: &[u8]) -> Result<(), LoadError> {
+        Self::parse_parts(bytes, false, false).map(|_| ())
+    }
+
+    fn parse_parts(
+        bytes: &[u8],
+        copy_code: bool,
+        copy_rodata: bool,
+    ) -> Result<(Image, Range<usize>), LoadError> {
         let h = Header::parse(bytes)?;
         let header_len = h.len();
         let stored_crc = h.crc32;
@@ -121,8 +142,16 @@ impl Image {
         }
         let code_end = header_len + h.code_len as usize;
         let ro_end = h.body_end();
-        let code = bytes.get(header_len..code_end).unwrap_or_default().to_vec();
-        let rodata = bytes.get(code_end..ro_end).unwrap_or_default().to_vec();
+        let code_range = header_len..code_end.min(bytes.len());
+        let copy = |keep: bool, r: Range<usize>| {
+            if keep {
+                bytes.get(r).unwrap_or_default().to_vec()
+            } else {
+                Vec::new()
+            }
+        };
+        let code = copy(copy_code, code_range.clone());
+        let rodata = copy(copy_rodata, code_end..ro_end);
         let mut metadata = if h.version == VERSION_V2 {
             parse_metadata(bytes, h.meta_offset, h.meta_count, header_len)?
         } else {
@@ -130,7 +159,7 @@ impl Image {
         };
         let hints = take_hints(&mut metadata.other);
 
-        Ok(Image {
+        let image = Image {
             version: h.version,
             flags: h.flags,
             entry: h.entry,
@@ -143,7 +172,8 @@ impl Image {
             metadata,
             isa_ext: h.isa_ext,
             hints,
-        })
+        };
+        Ok((image, code_range))
     }
 
     /// Header length of this image's version (96 for v2, else 32).

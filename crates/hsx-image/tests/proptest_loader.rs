@@ -105,6 +105,22 @@ proptest! {
     }
 
     #[test]
+    fn in_place_parse_and_validate_agree_with_parse(muts in proptest::collection::vec(mutation(), 0..4), fix in any::<bool>()) {
+        let b = apply(rich_image(), &muts, fix);
+        let full = Image::parse(&b);
+        prop_assert_eq!(Image::validate(&b), full.as_ref().map(|_| ()).map_err(Clone::clone));
+        match (full, Image::parse_in_place(&b)) {
+            (Ok(f), Ok((mut p, code))) => {
+                prop_assert_eq!(&b[code], &f.code[..]);
+                p.code = f.code.clone();
+                prop_assert_eq!(p, f);
+            }
+            (Err(e), Err(g)) => prop_assert_eq!(e, g),
+            (f, p) => prop_assert!(false, "parse {:?} but in place {:?}", f.is_ok(), p.is_ok()),
+        }
+    }
+
+    #[test]
     fn random_mailbox_payloads_never_panic(text in "[\\[\\]{}\":,a-z0-9 _|.\\-]{0,80}") {
         let _ = Image::parse(&v2_with_sections(&[], &[(3, text.into_bytes(), 1)]));
     }
