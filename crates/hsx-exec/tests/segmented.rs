@@ -118,6 +118,13 @@ fn flash_code_runs_in_place_like_desktop_code() {
         Executive::with_code(seg_cfg(), Backends::new(clock.clone()));
     let pid = ex.load_static(bytes, LoadOptions::default()).unwrap().pid;
     assert_eq!(ex.read_code(pid, 0, 4).unwrap(), bytes[96..100].to_vec());
+    let code_len = u32::from_be_bytes(bytes[12..16].try_into().unwrap());
+    assert!(code_len > 0);
+    assert_eq!(
+        ex.task(pid).unwrap().image.code_len,
+        code_len,
+        "reported though not copied"
+    );
     ex.run_until(10_000);
     assert_eq!(ex.task(pid).unwrap().exit_status, Some(99));
     let (mut d, _c) = exec();

@@ -59,14 +59,10 @@ impl<C: TaskCode> Executive<C> {
         reserved: Option<u32>,
     ) -> Result<LoadReport, ExecError> {
         self.touch();
-        let mut image = Image::parse(bytes)?;
-        let start = image.header_len();
-        let code = bytes
-            .get(start..start + image.code.len())
-            .unwrap_or_default();
-        let may_brk = has_brk(&image);
-        // Drop the parsed copy before the task memory is allocated (keeps the heap peak low).
-        image.code = Vec::new();
+        // The code is never copied, not even for the checks (keeps the heap peak low).
+        let (image, code) = Image::parse_in_place(bytes)?;
+        let code = bytes.get(code).unwrap_or_default();
+        let may_brk = has_brk_in(code);
         self.load_with(&image, C::from_static(code), may_brk, opts, reserved)
     }
 
@@ -208,6 +204,8 @@ impl<C: TaskCode> Executive<C> {
 
         // The VM task and the executive record.
         let cfg = TaskConfig::executive(image.entry, sizes.stack).with_isa_ext(image.isa_ext);
+        // From the code itself: an image loaded in place has no copy of it in `image`.
+        let code_len = hsx_vm::CodeView::len_bytes(code.view());
         let mut vm_task = Task::new(code, mem, &image.rodata, cfg);
         let trace = self.cfg.trace_default && crate::debug::TRACE_SUPPORTED;
         vm_task.set_trace(trace);
@@ -224,7 +222,7 @@ impl<C: TaskCode> Executive<C> {
                 self.stdio_desc.insert(d, (pid, stream));
             }
         }
-        let summary = summarize(image);
+        let summary = summarize(image, code_len);
         let mut debug = TaskDebug {
             trace,
             ..TaskDebug::default()
@@ -479,9 +477,13 @@ fn file_stem(path: &str) -> String {
 
 /// Whether the code holds a BRK word (such a task never runs ahead).
 fn has_brk(image: &Image) -> bool {
-    image
-        .code_words()
-        .any(|w| (w >> 24) as u8 == hsx_vm::isa::Opcode::Brk as u8)
+    has_brk_in(&image.code)
+}
+
+/// Whether any (big-endian) code word is a BRK.
+fn has_brk_in(code: &[u8]) -> bool {
+    code.chunks_exact(4)
+        .any(|w| w[0] == hsx_vm::isa::Opcode::Brk as u8)
 }
 
 fn check_duplicates(meta: &Metadata) -> Result<(), ExecError> {
@@ -506,7 +508,7 @@ fn check_duplicates(meta: &Metadata) -> Result<(), ExecError> {
     Ok(())
 }
 
-fn summarize(image: &Image) -> ImageSummary {
+fn summarize(image: &Image, code_len: u32) -> ImageSummary {
     let m = &image.metadata;
     let sections = usize::from(image.hints.is_some())
         + usize::from(!m.values.is_empty())
@@ -516,7 +518,7 @@ fn summarize(image: &Image) -> ImageSummary {
     let len32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     ImageSummary {
         entry: image.entry,
-        code_len: len32(image.code.len()),
+        code_len,
         ro_len: len32(image.rodata.len()),
         bss: image.bss_size,
         version: image.version,

@@ -332,7 +332,7 @@ impl<C: TaskCode> Executive<C> {
                 .finish(len)
                 .map_err(|_| StreamError::NoSpace("slot unreadable"))?;
             // Everything the loader checks beyond the header (metadata sections, strings).
-            Image::parse(staged.bytes()).map_err(StreamError::BadImage)?;
+            Image::validate(staged.bytes()).map_err(StreamError::BadImage)?;
             Ok((staged, len, crc))
         });
         match verified {
