@@ -44,6 +44,13 @@ impl SerialLink for Box<dyn serialport::SerialPort> {
     }
 }
 
+impl SerialLink for std::net::TcpStream {
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        // A zero timeout means "block forever" to the socket; wait a moment instead.
+        std::net::TcpStream::set_read_timeout(self, Some(timeout.max(Duration::from_millis(1))))
+    }
+}
+
 /// The classic SLCAN bit rates (`S0`..`S8`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bitrate {

@@ -69,7 +69,7 @@ fn impatient() -> PushOptions {
     }
 }
 
-fn master(bus: LoopbackBus, options: PushOptions) -> ProvisionLink<LoopbackBus> {
+fn master(bus: LoopbackBus, options: PushOptions) -> ProvisionLink<IsoTpChannel<LoopbackBus>> {
     ProvisionLink::new(IsoTpChannel::new(bus, params()).unwrap(), options)
 }
 

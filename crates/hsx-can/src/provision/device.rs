@@ -2,20 +2,21 @@
 
 use std::time::{Duration, Instant};
 
+use super::MessageLink;
 use super::{DeviceEvent, DeviceSession, ProvisionTarget};
-use crate::{CanBus, IsoTpChannel, IsoTpError};
+use crate::IsoTpError;
 
 /// A device endpoint: receives requests on an ISO-TP channel and answers them.
-pub struct ProvisionDevice<B: CanBus> {
-    channel: IsoTpChannel<B>,
+pub struct ProvisionDevice<L: MessageLink> {
+    channel: L,
     session: DeviceSession,
     reply_timeout: Duration,
     origin: Instant,
 }
 
-impl<B: CanBus> ProvisionDevice<B> {
+impl<L: MessageLink> ProvisionDevice<L> {
     /// A device on `channel` with `session`'s limits.
-    pub fn new(channel: IsoTpChannel<B>, session: DeviceSession) -> Self {
+    pub fn new(channel: L, session: DeviceSession) -> Self {
         Self {
             channel,
             session,
@@ -24,8 +25,8 @@ impl<B: CanBus> ProvisionDevice<B> {
         }
     }
 
-    /// The ISO-TP channel (for frame counts).
-    pub fn channel(&self) -> &IsoTpChannel<B> {
+    /// The channel (for frame counts).
+    pub fn channel(&self) -> &L {
         &self.channel
     }
 
@@ -47,13 +48,13 @@ impl<B: CanBus> ProvisionDevice<B> {
         target: &mut impl ProvisionTarget,
         timeout: Duration,
     ) -> Result<Option<DeviceEvent>, IsoTpError> {
-        let request = match self.channel.recv(timeout) {
+        let request = match self.channel.recv_message(timeout) {
             Ok(r) => r,
             Err(IsoTpError::Bus(e)) => return Err(IsoTpError::Bus(e)),
             Err(_) => return Ok(self.session.expire(target, self.origin.elapsed())),
         };
         let (reply, ev) = self.session.handle(target, &request, self.origin.elapsed());
-        match self.channel.send(&reply, self.reply_timeout) {
+        match self.channel.send_message(&reply, self.reply_timeout) {
             Err(IsoTpError::Bus(e)) => Err(IsoTpError::Bus(e)),
             // A lost reply is recovered by the master's resend.
             _ => Ok(ev),

@@ -2,8 +2,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::MessageLink;
 use super::wire::{MAX_CHUNK, Reply, Request, Status, VERSION, op};
-use crate::{CanBus, IsoTpChannel, IsoTpError};
+use crate::IsoTpError;
 
 /// Timing and sizing of a push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,9 +92,10 @@ pub enum ProvisionError {
     TooLarge(usize),
 }
 
-/// The master end of a provisioning link over an ISO-TP channel.
-pub struct ProvisionLink<B: CanBus> {
-    channel: IsoTpChannel<B>,
+/// The master end of a provisioning link: over an ISO-TP channel, or a serial line
+/// ([`super::SerialLine`]).
+pub struct ProvisionLink<L: MessageLink> {
+    channel: L,
     options: PushOptions,
     resends: u32,
 }
@@ -108,9 +110,9 @@ fn name(code: u8) -> &'static str {
     }
 }
 
-impl<B: CanBus> ProvisionLink<B> {
+impl<L: MessageLink> ProvisionLink<L> {
     /// A link on `channel`.
-    pub fn new(channel: IsoTpChannel<B>, options: PushOptions) -> Self {
+    pub fn new(channel: L, options: PushOptions) -> Self {
         Self {
             channel,
             options,
@@ -118,9 +120,14 @@ impl<B: CanBus> ProvisionLink<B> {
         }
     }
 
-    /// The ISO-TP channel (for frame counts).
-    pub fn channel(&self) -> &IsoTpChannel<B> {
+    /// The channel (for frame counts).
+    pub fn channel(&self) -> &L {
         &self.channel
+    }
+
+    /// The channel, mutably (e.g. to read a serial line's console output afterwards).
+    pub fn channel_mut(&mut self) -> &mut L {
+        &mut self.channel
     }
 
     /// Sends `req` until a reply with the same opcode and `echo` arrives; replies to earlier
@@ -134,7 +141,10 @@ impl<B: CanBus> ProvisionLink<B> {
             if attempt > 0 {
                 self.resends += 1;
             }
-            if let Err(e) = self.channel.send(&bytes, self.options.reply_timeout) {
+            if let Err(e) = self
+                .channel
+                .send_message(&bytes, self.options.reply_timeout)
+            {
                 last = e;
                 continue;
             }
@@ -144,7 +154,7 @@ impl<B: CanBus> ProvisionLink<B> {
                 if left.is_zero() {
                     break;
                 }
-                match self.channel.recv(left) {
+                match self.channel.recv_message(left) {
                     Ok(m) => match Reply::decode(&m) {
                         Some(r) if r.op == code && (r.echo == echo || r.status != Status::Ok) => {
                             return Ok(r);
@@ -218,7 +228,7 @@ impl<B: CanBus> ProvisionLink<B> {
         let result = self
             .send_body(image, chunk, &mut progress)
             .and_then(|chunks| {
-                let crc32 = crc32fast::hash(image);
+                let crc32 = hsx_image::Crc32::checksum(image);
                 self.ok(&Request::End { crc32 }, 0)?;
                 Ok(chunks)
             });
@@ -227,7 +237,7 @@ impl<B: CanBus> ProvisionLink<B> {
                 pid,
                 chunks,
                 resends: self.resends,
-                frames: self.channel.frame_counts(),
+                frames: self.channel.message_counts(),
                 elapsed: start.elapsed(),
             }),
             Err(e) => {

@@ -11,6 +11,7 @@
 mod device;
 #[cfg(feature = "std")]
 mod master;
+pub mod serial;
 mod session;
 pub mod wire;
 
@@ -20,7 +21,54 @@ use alloc::string::String;
 pub use device::ProvisionDevice;
 #[cfg(feature = "std")]
 pub use master::{ProvisionError, ProvisionLink, PushOptions, PushReport, SessionStatus};
+#[cfg(feature = "std")]
+pub use serial::{SerialLine, open_serial};
 pub use session::{DeviceEvent, DeviceSession};
+
+/// A message transport for provisioning: whole request and reply messages, each sent and
+/// received with a deadline. ISO-TP channels over CAN and serial lines implement it.
+#[cfg(feature = "std")]
+pub trait MessageLink {
+    /// Sends one message.
+    ///
+    /// # Errors
+    /// The transport's failure ([`crate::IsoTpError::Bus`] when the medium is gone).
+    fn send_message(
+        &mut self,
+        payload: &[u8],
+        timeout: std::time::Duration,
+    ) -> Result<(), crate::IsoTpError>;
+    /// Receives one message.
+    ///
+    /// # Errors
+    /// [`crate::IsoTpError::Timeout`] when none came in time, or the transport's failure.
+    fn recv_message(
+        &mut self,
+        timeout: std::time::Duration,
+    ) -> Result<alloc::vec::Vec<u8>, crate::IsoTpError>;
+    /// Frames (CAN) or lines (serial) sent and received so far.
+    fn message_counts(&self) -> (u64, u64);
+}
+
+#[cfg(feature = "std")]
+impl<B: crate::CanBus> MessageLink for crate::IsoTpChannel<B> {
+    fn send_message(
+        &mut self,
+        payload: &[u8],
+        timeout: std::time::Duration,
+    ) -> Result<(), crate::IsoTpError> {
+        self.send(payload, timeout)
+    }
+    fn recv_message(
+        &mut self,
+        timeout: std::time::Duration,
+    ) -> Result<alloc::vec::Vec<u8>, crate::IsoTpError> {
+        self.recv(timeout)
+    }
+    fn message_counts(&self) -> (u64, u64) {
+        self.frame_counts()
+    }
+}
 
 /// Identifier the master sends provisioning requests on (11-bit).
 pub const MASTER_TX_ID: u16 = 0x6A0;

@@ -52,7 +52,7 @@ struct Loading {
     total: u32,
     written: u32,
     next_seq: u32,
-    crc: crc32fast::Hasher,
+    crc: hsx_image::Crc32,
     last_activity: Duration,
 }
 
@@ -181,7 +181,7 @@ impl DeviceSession {
                             total: total_len,
                             written: 0,
                             next_seq: 0,
-                            crc: crc32fast::Hasher::new(),
+                            crc: hsx_image::Crc32::new(),
                             last_activity: now,
                         });
                         let ev = DeviceEvent::Started {
@@ -239,7 +239,7 @@ impl DeviceSession {
                     ));
                     return self.fail(target, op::END, 0, &e);
                 }
-                if l.crc.clone().finalize() != crc32 {
+                if l.crc.finalize() != crc32 {
                     let e = TargetError::BadImage("transfer CRC mismatch".into());
                     return self.fail(target, op::END, 0, &e);
                 }

@@ -58,7 +58,7 @@ impl ProvisionTarget for AssemblingTarget {
             return Err(TargetError::BadImage("incomplete".into()));
         }
         let (body, tail) = buf.split_at(buf.len() - 4);
-        if crc32fast::hash(body).to_le_bytes() != tail {
+        if hsx_image::Crc32::checksum(body).to_le_bytes() != tail {
             return Err(TargetError::BadImage("image CRC mismatch".into()));
         }
         self.installed.push((pid, self.label.take(), buf));
@@ -77,7 +77,7 @@ impl ProvisionTarget for AssemblingTarget {
 pub fn image(len: usize, salt: u64) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(salt);
     let mut v: Vec<u8> = (0..len.max(4) - 4).map(|_| rng.u8(..)).collect();
-    let crc = crc32fast::hash(&v);
+    let crc = hsx_image::Crc32::checksum(&v);
     v.extend_from_slice(&crc.to_le_bytes());
     v
 }
