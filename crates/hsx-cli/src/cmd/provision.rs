@@ -41,8 +41,13 @@ struct PushArgs {
     image: PathBuf,
     /// Push over CAN instead of TCP: slcan:PATH[@BITRATE] or socketcan:IFNAME. The device
     /// starts the image as soon as it is complete.
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", conflicts_with = "serial")]
     can: Option<String>,
+    /// Push to a board over its serial line: a device path or tcp:HOST:PORT (QEMU's
+    /// `-serial tcp:...,server`). The board starts the image when it is complete and keeps it
+    /// for the next boot.
+    #[arg(long, value_name = "PATH|tcp:HOST:PORT")]
+    serial: Option<String>,
     /// Replace the running app NAME (stopped only once the new image is verified; it comes
     /// back if the new one fails to start or faults within the grace period).
     #[arg(long, value_name = "NAME")]
@@ -178,9 +183,10 @@ fn push(a: &PushArgs) -> anyhow::Result<ExitCode> {
             .file_name()
             .map_or_else(|| "image".into(), |n| n.to_string_lossy().into_owned())
     });
-    match &a.can {
-        Some(spec) => push_can(a, spec, &label, &bytes),
-        None => push_tcp(a, &label, &bytes),
+    match (&a.can, &a.serial) {
+        (Some(spec), _) => push_can(a, spec, &label, &bytes),
+        (None, Some(spec)) => push_serial(a, spec, &label, &bytes),
+        (None, None) => push_tcp(a, &label, &bytes),
     }
 }
 
@@ -263,14 +269,45 @@ fn report_started(c: &Common, p: &Value) {
 }
 
 fn push_can(a: &PushArgs, spec: &str, label: &str, bytes: &[u8]) -> anyhow::Result<ExitCode> {
-    use hsx_can::provision::{ProvisionLink, PushOptions, device_params};
-    if a.replace.is_some() || a.grace_ms.is_some() {
-        bail!(
-            "--replace and --grace-ms need the TCP connection to hsxd (the CAN layout has no such fields)"
-        );
-    }
+    use hsx_can::provision::device_params;
     let bus = hsx_can::open_bus(spec).with_context(|| format!("cannot open CAN bus {spec}"))?;
     let channel = hsx_can::IsoTpChannel::new(bus, device_params().reversed())?;
+    push_link(a, channel, spec, "frames", label, bytes).map(|_| ExitCode::SUCCESS)
+}
+
+fn push_serial(a: &PushArgs, spec: &str, label: &str, bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    let line = hsx_can::provision::open_serial(spec)
+        .with_context(|| format!("cannot open serial line {spec}"))?;
+    let mut link = push_link(a, line, spec, "lines", label, bytes)?;
+    // What the board printed: its boot lines, and the pushed app's first output.
+    let text = link.channel_mut().drain_console(
+        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(3),
+    );
+    for l in String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        eprintln!("board: {l}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A push over CAN or a serial line, where the device starts the image itself.
+fn push_link<L: hsx_can::provision::MessageLink>(
+    a: &PushArgs,
+    channel: L,
+    spec: &str,
+    unit: &str,
+    label: &str,
+    bytes: &[u8],
+) -> anyhow::Result<hsx_can::provision::ProvisionLink<L>> {
+    use hsx_can::provision::{ProvisionLink, PushOptions};
+    if a.replace.is_some() || a.grace_ms.is_some() {
+        bail!(
+            "--replace and --grace-ms need the TCP connection to hsxd (the device protocol has no such fields)"
+        );
+    }
     let mut opts = PushOptions::default();
     if let Some(c) = a.chunk {
         opts.chunk_size = c.max(1);
@@ -293,11 +330,11 @@ fn push_can(a: &PushArgs, spec: &str, label: &str, bytes: &[u8]) -> anyhow::Resu
         println!(
             "{}",
             json!({"pid": rep.pid, "bytes": bytes.len(), "chunks": rep.chunks, "resends": rep.resends,
-                   "frames_sent": rep.frames.0, "frames_received": rep.frames.1, "seconds": secs})
+                   "sent": rep.frames.0, "received": rep.frames.1, "unit": unit, "seconds": secs})
         );
     } else {
         println!(
-            "pushed {} bytes over {spec} in {:.2} s ({:.0} B/s, {} frames, {} resends): started as pid {}",
+            "pushed {} bytes over {spec} in {:.2} s ({:.0} B/s, {} {unit}, {} resends): started as pid {}",
             bytes.len(),
             secs,
             bytes.len() as f64 / secs,
@@ -306,7 +343,7 @@ fn push_can(a: &PushArgs, spec: &str, label: &str, bytes: &[u8]) -> anyhow::Resu
             rep.pid
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(link)
 }
 
 fn print_status(c: &Common, p: &Value) {
