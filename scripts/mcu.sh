@@ -22,16 +22,18 @@ echo "== mcu: assemble apps"
 cargo build -q -p hsx-cli
 HSX=$ROOT/target/debug/hsx
 mkdir -p "$FW/apps/build"
-for a in "${APPS[@]}"; do
+for a in "${APPS[@]}" pushed; do
     "$HSX" asm "$FW/apps/$a.mvasm" -o "$FW/apps/build/$a.hxe"
 done
 
 echo "== mcu: build firmware (release: opt-level z, LTO, panic=abort) and the bare baseline"
 (cd "$FW" && cargo build -q --release && cargo build -q --release --features bare --target-dir target/bare \
-    && cargo build -q --release --features four --target-dir target/four)
+    && cargo build -q --release --features four --target-dir target/four \
+    && cargo build -q --release --features provision --target-dir target/provision)
 ELF=$FW/target/thumbv7em-none-eabihf/release/hsx-firmware
 BARE=$FW/target/bare/thumbv7em-none-eabihf/release/hsx-firmware
 FOUR=$FW/target/four/thumbv7em-none-eabihf/release/hsx-firmware
+PROV=$FW/target/provision/thumbv7em-none-eabihf/release/hsx-firmware
 
 # flash = text + data (cortex-m-rt copies .data from flash); static RAM = data + bss minus
 # the heap arena (reported separately as heap peak).
@@ -79,6 +81,38 @@ mkdir -p "$RUN/four"
 (cd "$RUN/four" && timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
     -semihosting-config enable=on,target=native -kernel "$FOUR" >"$RUN/four.txt" 2>&1) || {
     cat "$RUN/four.txt"; echo "mcu: four-task firmware failed or timed out"; exit 1; }
+
+echo "== mcu: provisioning over the UART (hsx provision push --serial), then a reboot"
+mkdir -p "$RUN/prov"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$RUN/prov" && timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+    -semihosting-config enable=on,target=native -serial "tcp:127.0.0.1:$port,server=on,wait=on" \
+    -kernel "$PROV" >"$RUN/prov1.txt" 2>&1) &
+qemu_pid=$!
+pushed=""
+# QEMU starts the board when the first connection comes; retry only until it listens.
+for _ in $(seq 100); do
+    if pushed=$("$HSX" provision push --serial "tcp:127.0.0.1:$port" "$FW/apps/build/pushed.hxe" 2>"$RUN/push.err"); then
+        break
+    fi
+    pushed=""
+    grep -q "cannot open serial line" "$RUN/push.err" || break
+    sleep 0.1
+done
+wait "$qemu_pid" || { cat "$RUN/prov1.txt" "$RUN/push.err"; echo "mcu: provisioning boot failed"; exit 1; }
+echo "$pushed"
+grep -E 'provision:|pushed' "$RUN/push.err" || true
+[[ $pushed == *"started as pid 7"* ]] || { cat "$RUN/push.err"; echo "mcu: the push over the UART failed"; exit 1; }
+(cd "$RUN/prov" && timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+    -semihosting-config enable=on,target=native -kernel "$PROV" </dev/null >"$RUN/prov2.txt" 2>&1) || {
+    cat "$RUN/prov2.txt"; echo "mcu: provisioning reboot failed"; exit 1; }
+grep -E '^slot:|pushed' "$RUN/prov2.txt"
+grep -q '^\[7:pushed\] pushed over the UART' "$RUN/prov2.txt" \
+    && grep -q '^task 7 pushed: returned exit=7' "$RUN/prov2.txt" \
+    || { cat "$RUN/prov2.txt"; echo "mcu: the pushed app did not start again from its slot after the reboot"; exit 1; }
+load_peak=$(sed -n 's/.*streamed-load heap peak \([0-9]*\) B (line buffer \([0-9]*\) B).*/\1 B + \2 B line buffer/p' "$RUN/push.err")
+read -r ptext pdata _ < <(sizes "$PROV")
+echo "mcu: provisioning: pushed $(stat -c %s "$FW/apps/build/pushed.hxe") B over the UART, started again from its slot after a reboot; streamed-load heap ${load_peak:-?}; provision build flash $((ptext + pdata)) B (+$((ptext + pdata - flash)) B)"
 
 echo "== mcu: compare with hsx run --mem segmented"
 imgs=()

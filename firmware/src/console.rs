@@ -28,6 +28,24 @@ impl<U: Uart> Console<U> {
         self.tasks.push((pid, String::from(name), true));
     }
 
+    /// Write bytes as they are (provisioning replies).
+    #[cfg(feature = "provision")]
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.uart.write(bytes);
+    }
+
+    /// A received byte, if one is waiting.
+    #[cfg(feature = "provision")]
+    pub fn read(&mut self) -> Option<u8> {
+        self.uart.read()
+    }
+
+    /// Whether a received byte is waiting.
+    #[cfg(feature = "provision")]
+    pub fn rx_ready(&self) -> bool {
+        self.uart.rx_ready()
+    }
+
     /// Print a chunk of a task's output.
     pub fn task_output(&mut self, pid: u32, data: &[u8], err: bool) {
         let Some(i) = self.tasks.iter().position(|t| t.0 == pid) else {

@@ -3,10 +3,23 @@
 //! FRAM record store, console) is written against these traits only, so another board is one
 //! new file implementing them (see `mps2_an386.rs` and `docs/mcu.md`).
 
-/// A byte-oriented serial port (blocking transmit is enough for a console).
+/// A byte-oriented serial port (blocking transmit is enough for a console; receiving is
+/// for provisioning).
+#[cfg_attr(
+    not(feature = "provision"),
+    allow(dead_code, reason = "receive is used by provisioning only")
+)]
 pub trait Uart {
     /// Transmit `bytes`, waiting for room as needed.
     fn write(&mut self, bytes: &[u8]);
+    /// A received byte, if one is waiting (never blocks).
+    fn read(&mut self) -> Option<u8> {
+        None
+    }
+    /// Whether [`Uart::read`] has a byte (lets an idle loop stop sleeping early).
+    fn rx_ready(&self) -> bool {
+        false
+    }
 }
 
 /// A monotonic millisecond timebase that can also wait.
@@ -15,6 +28,13 @@ pub trait Timer: Send {
     fn now_ms(&self) -> u64;
     /// Sleep (low power) until `deadline_ms` or an interrupt, whichever comes first.
     fn wait_until(&self, deadline_ms: u64);
+    /// Sleep until `deadline_ms` or until `wake()` holds (checked after every interrupt).
+    #[cfg(feature = "provision")]
+    fn wait_until_or(&self, deadline_ms: u64, wake: &mut dyn FnMut() -> bool) {
+        while self.now_ms() < deadline_ms && !wake() {
+            self.wait_until(self.now_ms() + 1);
+        }
+    }
 }
 
 /// Byte-addressable non-volatile memory (FRAM: no erase, no wear-out worth levelling).
@@ -27,6 +47,18 @@ pub trait Fram: Send {
     fn write(&mut self, offset: usize, data: &[u8]);
     /// Make written data durable (a no-op on real FRAM; the QEMU board saves its image).
     fn sync(&mut self) {}
+}
+
+/// Non-volatile memory for one provisioned image (flash on a real board): read in place,
+/// written while no task runs from it.
+#[cfg(feature = "provision")]
+pub trait ImageFlash {
+    /// The whole region (header and image), readable for the life of the program.
+    fn region(&self) -> &'static [u8];
+    /// The region for writing. The caller guarantees no task executes from it meanwhile.
+    fn region_mut(&mut self) -> &'static mut [u8];
+    /// Make written data durable.
+    fn sync(&mut self);
 }
 
 /// A CAN controller (transmit only, as SVC module 2).

@@ -50,3 +50,10 @@ pub fn peak() -> usize {
 pub fn used() -> usize {
     HEAP.heap.used()
 }
+
+/// Restart the high-water mark from what is allocated now (to measure one phase, such as
+/// a streamed load).
+#[cfg(feature = "provision")]
+pub fn reset_peak() {
+    HEAP.peak.store(used(), Ordering::Relaxed);
+}
