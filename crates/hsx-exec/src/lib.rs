@@ -18,6 +18,7 @@ pub mod clock;
 pub mod debug;
 pub mod event;
 pub mod executive;
+pub mod flash_slots;
 pub mod store;
 pub mod stream;
 pub mod task_state;
