@@ -22,7 +22,7 @@ echo "== mcu: assemble apps"
 cargo build -q -p hsx-cli
 HSX=$ROOT/target/debug/hsx
 mkdir -p "$FW/apps/build"
-for a in "${APPS[@]}" pushed; do
+for a in "${APPS[@]}" pushed pushed_v2; do
     "$HSX" asm "$FW/apps/$a.mvasm" -o "$FW/apps/build/$a.hxe"
 done
 
@@ -82,37 +82,55 @@ mkdir -p "$RUN/four"
     -semihosting-config enable=on,target=native -kernel "$FOUR" >"$RUN/four.txt" 2>&1) || {
     cat "$RUN/four.txt"; echo "mcu: four-task firmware failed or timed out"; exit 1; }
 
-echo "== mcu: provisioning over the UART (hsx provision push --serial), then a reboot"
+echo "== mcu: provisioning over the UART (hsx provision push --serial), a broken update rolled back, reboots"
 mkdir -p "$RUN/prov"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# Boot the provisioning firmware with its UART on a TCP port and push IMAGE to it. The
+# chardev log keeps everything the board prints, also after the push has disconnected.
+# WAIT=on: the board starts when the push connects (it then pushes while the built-in apps
+# run); off: it starts at once and the push comes a second later, once they have ended, so
+# the heap figure is the streamed load's alone.
+push_boot() { # NAME IMAGE WAIT
+    local port pushed="" qemu_pid
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    (cd "$RUN/prov" && timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+        -semihosting-config enable=on,target=native \
+        -chardev "socket,id=ser0,host=127.0.0.1,port=$port,server=on,wait=$3,logfile=$RUN/$1.txt" \
+        -serial chardev:ser0 -kernel "$PROV" >"$RUN/$1.qemu" 2>&1) &
+    qemu_pid=$!
+    [[ $3 == on ]] || sleep 1
+    # QEMU starts the board when the first connection comes; retry only until it listens.
+    for _ in $(seq 100); do
+        if pushed=$("$HSX" provision push --serial "tcp:127.0.0.1:$port" "$2" 2>"$RUN/$1.err"); then
+            break
+        fi
+        pushed=""
+        grep -q "cannot open serial line" "$RUN/$1.err" || break
+        sleep 0.1
+    done
+    wait "$qemu_pid" || { cat "$RUN/$1.qemu" "$RUN/$1.txt" "$RUN/$1.err"; echo "mcu: provisioning boot $1 failed"; exit 1; }
+    echo "$pushed"
+    [[ -n $pushed ]] || { cat "$RUN/$1.err"; echo "mcu: the push over the UART failed ($1)"; exit 1; }
+}
+expect() { # FILE REGEX WHAT
+    grep -Eq "$2" "$RUN/$1" || { grep -v '^@' "$RUN/$1"; echo "mcu: $3"; exit 1; }
+}
+push_boot prov1 "$FW/apps/build/pushed.hxe" off
+grep -E '^provision:|pushed' "$RUN/prov1.txt"
+expect prov1.txt '^task 7 pushed: returned exit=7' "the pushed app did not run"
+expect prov1.txt '^provision: pushed confirmed in slot a' "the push was not confirmed"
+push_boot prov2 "$FW/apps/build/pushed_v2.hxe" on
+grep -E '^(slot|provision):|pushed' "$RUN/prov2.txt"
+expect prov2.txt '^slot: pushed started from slot a' "the pushed app did not start again from its slot after a reboot"
+expect prov2.txt '^provision: pushed faulted \(MEM_FAULT\) on trial: rolling back to slot a' "the faulting update was not rolled back"
+expect prov2.txt '^task [0-9]+ pushed: returned exit=7' "the previous image did not run again after the rollback"
 (cd "$RUN/prov" && timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
-    -semihosting-config enable=on,target=native -serial "tcp:127.0.0.1:$port,server=on,wait=on" \
-    -kernel "$PROV" >"$RUN/prov1.txt" 2>&1) &
-qemu_pid=$!
-pushed=""
-# QEMU starts the board when the first connection comes; retry only until it listens.
-for _ in $(seq 100); do
-    if pushed=$("$HSX" provision push --serial "tcp:127.0.0.1:$port" "$FW/apps/build/pushed.hxe" 2>"$RUN/push.err"); then
-        break
-    fi
-    pushed=""
-    grep -q "cannot open serial line" "$RUN/push.err" || break
-    sleep 0.1
-done
-wait "$qemu_pid" || { cat "$RUN/prov1.txt" "$RUN/push.err"; echo "mcu: provisioning boot failed"; exit 1; }
-echo "$pushed"
-grep -E 'provision:|pushed' "$RUN/push.err" || true
-[[ $pushed == *"started as pid 7"* ]] || { cat "$RUN/push.err"; echo "mcu: the push over the UART failed"; exit 1; }
-(cd "$RUN/prov" && timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
-    -semihosting-config enable=on,target=native -kernel "$PROV" </dev/null >"$RUN/prov2.txt" 2>&1) || {
-    cat "$RUN/prov2.txt"; echo "mcu: provisioning reboot failed"; exit 1; }
-grep -E '^slot:|pushed' "$RUN/prov2.txt"
-grep -q '^\[7:pushed\] pushed over the UART' "$RUN/prov2.txt" \
-    && grep -q '^task 7 pushed: returned exit=7' "$RUN/prov2.txt" \
-    || { cat "$RUN/prov2.txt"; echo "mcu: the pushed app did not start again from its slot after the reboot"; exit 1; }
-load_peak=$(sed -n 's/.*streamed-load heap peak \([0-9]*\) B (line buffer \([0-9]*\) B).*/\1 B + \2 B line buffer/p' "$RUN/push.err")
+    -semihosting-config enable=on,target=native -kernel "$PROV" </dev/null >"$RUN/prov3.txt" 2>&1) || {
+    cat "$RUN/prov3.txt"; echo "mcu: provisioning reboot failed"; exit 1; }
+grep -E '^slot:|pushed' "$RUN/prov3.txt"
+expect prov3.txt '^task 7 pushed: returned exit=7' "the known-good image did not boot after the rollback"
+load_peak=$(sed -n 's/.*streamed-load heap peak \([0-9]*\) B (line buffer \([0-9]*\) B).*/\1 B + \2 B line buffer/p' "$RUN/prov1.txt")
 read -r ptext pdata _ < <(sizes "$PROV")
-echo "mcu: provisioning: pushed $(stat -c %s "$FW/apps/build/pushed.hxe") B over the UART, started again from its slot after a reboot; streamed-load heap ${load_peak:-?}; provision build flash $((ptext + pdata)) B (+$((ptext + pdata - flash)) B)"
+echo "mcu: provisioning: pushed $(stat -c %s "$FW/apps/build/pushed.hxe") B over the UART, restarted from slot a after a reboot, a faulting update rolled back; streamed-load heap ${load_peak:-?}; provision build flash $((ptext + pdata)) B (+$((ptext + pdata - flash)) B)"
 
 echo "== mcu: compare with hsx run --mem segmented"
 imgs=()

@@ -65,12 +65,16 @@ static APPS: &[(&str, &[u8])] = &[
 const STACK_SIZE: u32 = 1536;
 /// Instructions per scheduler call.
 const BUDGET: u64 = 4096;
-/// Task places: the embedded apps, plus the image slot with provisioning.
-const MAX_TASKS: usize = APPS.len() + cfg!(feature = "provision") as usize;
+/// Task places: the embedded apps, plus with provisioning the two image slots (an update
+/// loads while the old version still runs).
+const MAX_TASKS: usize = APPS.len() + 2 * cfg!(feature = "provision") as usize;
 /// With provisioning, how long the firmware keeps listening on its UART after boot or the
 /// last request once no task is left (ms).
 #[cfg(feature = "provision")]
 const LISTEN_MS: u64 = 5000;
+/// How long a pushed update runs on trial: a fault within it rolls back to the old image.
+#[cfg(feature = "provision")]
+const GRACE_MS: u64 = 2000;
 /// Largest chunk a push may send: its hex line (the staging buffer) stays under 1 KiB.
 #[cfg(feature = "provision")]
 const PROVISION_CHUNK: u16 = 480;
@@ -137,55 +141,23 @@ fn main() -> ! {
     );
 
     let (pids, failed) = load_all(&mut exec, &console);
-    // Tasks from the image slot (provisioning).
-    #[cfg(feature = "provision")]
-    let mut slot_pids: alloc::vec::Vec<u32> = alloc::vec::Vec::new();
 
     #[cfg(feature = "provision")]
     let mut prov = {
-        let mut prov =
-            provision::Provisioner::new(mps2_an386::WindowFlash::load(), PROVISION_CHUNK);
-        if let Some(img) = provision::stored_image(prov.flash()) {
-            match exec.load_static(img, LoadOptions::named("slot")) {
-                Ok(r) => {
-                    console.borrow_mut().name_task(r.pid, &r.app_name);
-                    let _ = writeln!(
-                        con,
-                        "slot: {} started from the image slot, pid {}",
-                        r.app_name, r.pid
-                    );
-                    prov.slot_pid = Some(r.pid);
-                    slot_pids.push(r.pid);
-                }
-                Err(e) => {
-                    let _ = writeln!(con, "slot: image refused ({})", error_kind(&e));
-                }
-            }
-        }
+        let Some(mut prov) =
+            provision::Provisioner::new(mps2_an386::WindowFlash::load(), PROVISION_CHUNK, GRACE_MS)
+        else {
+            let _ = writeln!(con, "provision: the image flash cannot hold two slots");
+            B::exit(false)
+        };
+        prov.boot(&mut exec, &console);
         let _ = writeln!(con, "provision: listening on the UART");
         prov
     };
 
     loop {
         #[cfg(feature = "provision")]
-        {
-            let now = timer.now_ms();
-            let started = prov.poll(&mut exec, &mut console.borrow_mut(), now);
-            if let Some(pid) = started
-                && let Ok(t) = exec.task(pid)
-            {
-                console.borrow_mut().name_task(pid, &t.app_name);
-                slot_pids.push(pid);
-                let _ = writeln!(
-                    con,
-                    "provision: {} received, pid {}, streamed-load heap peak {} B (line buffer {} B)",
-                    t.app_name,
-                    pid,
-                    prov.last_load_peak,
-                    prov.line_buffer()
-                );
-            }
-        }
+        prov.poll(&mut exec, &console, timer.now_ms());
         let s = exec.step(BUDGET);
         match s.stop {
             StopReason::Budget => {}
@@ -202,9 +174,7 @@ fn main() -> ! {
                 next_deadline_ms: Some(t),
             } => timer.wait_until(t),
             #[cfg(feature = "provision")]
-            _ if prov.is_loading()
-                || timer.now_ms().saturating_sub(prov.last_activity_ms) < LISTEN_MS =>
-            {
+            _ if prov.is_active(timer.now_ms(), LISTEN_MS) => {
                 // Session timeouts and the listen window are counted in milliseconds.
                 timer.wait_until_or(timer.now_ms() + 1, &mut || console.borrow().rx_ready());
             }
@@ -217,7 +187,10 @@ fn main() -> ! {
     let run_stack = stack::peak();
     let ok = failed == 0 && report(&exec, &pids, &mut con);
     #[cfg(feature = "provision")]
-    let ok = report(&exec, &slot_pids, &mut con) && ok;
+    let ok = {
+        let slot_pids: alloc::vec::Vec<u32> = prov.slot_pids().collect();
+        report(&exec, &slot_pids, &mut con) && ok
+    };
     let _ = writeln!(
         con,
         "heap: peak {} B of {} B, now {} B",

@@ -180,7 +180,7 @@ mod rx {
     pub use ring::enable;
 }
 
-/// The image "flash": a 16 KiB window of SSRAM2 at 0x2010_1000, loaded from and saved to the
+/// The image "flash": a window of SSRAM2 at 0x2010_1000 (boot record and two 16 KiB slots), loaded from and saved to the
 /// host file `slot.bin` through semihosting like the FRAM window (QEMU's flash is not
 /// writable by the guest).
 #[cfg(feature = "provision")]
@@ -189,7 +189,7 @@ pub struct WindowFlash;
 #[cfg(feature = "provision")]
 const SLOT_BASE: usize = 0x2010_1000;
 #[cfg(feature = "provision")]
-const SLOT_SIZE: usize = 16 * 1024;
+const SLOT_SIZE: usize = hsx_exec::flash_slots::RECORD_AREA + 2 * 16 * 1024;
 #[cfg(feature = "provision")]
 const SLOT_FILE: &[u8] = b"slot.bin\0";
 

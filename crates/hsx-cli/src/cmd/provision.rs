@@ -44,8 +44,8 @@ struct PushArgs {
     #[arg(long, value_name = "SPEC", conflicts_with = "serial")]
     can: Option<String>,
     /// Push to a board over its serial line: a device path or tcp:HOST:PORT (QEMU's
-    /// `-serial tcp:...,server`). The board starts the image when it is complete and keeps it
-    /// for the next boot.
+    /// `-serial tcp:...,server`). The board writes it into its spare slot and starts it on
+    /// trial: a fault within the grace period brings the previous image back.
     #[arg(long, value_name = "PATH|tcp:HOST:PORT")]
     serial: Option<String>,
     /// Replace the running app NAME (stopped only once the new image is verified; it comes
