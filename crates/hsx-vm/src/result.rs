@@ -32,6 +32,10 @@ pub enum Fault {
     Ldi32Overrun,
     /// [`crate::Vm`] only: the selected slot holds no task.
     NoTask,
+    /// The task's watchdog ([`crate::Task::set_watchdog`]) ran out: it executed its limit of
+    /// instructions without an SVC. Raised before the next instruction, which is not
+    /// executed; no register is written.
+    Watchdog,
 }
 
 impl Fault {
@@ -47,7 +51,8 @@ impl Fault {
     }
 
     /// Stable upper-case name (`DIV_ZERO`, `MEM_FAULT`, `STACK_OVERFLOW`,
-    /// `STACK_UNDERFLOW`, `ILLEGAL_OPCODE`, `PC_OUT_OF_RANGE`, `LDI32_OVERRUN`, `NO_TASK`).
+    /// `STACK_UNDERFLOW`, `ILLEGAL_OPCODE`, `PC_OUT_OF_RANGE`, `LDI32_OVERRUN`, `NO_TASK`,
+    /// `WATCHDOG`).
     pub const fn name(self) -> &'static str {
         match self {
             Fault::DivZero => "DIV_ZERO",
@@ -58,6 +63,7 @@ impl Fault {
             Fault::PcOutOfRange => "PC_OUT_OF_RANGE",
             Fault::Ldi32Overrun => "LDI32_OVERRUN",
             Fault::NoTask => "NO_TASK",
+            Fault::Watchdog => "WATCHDOG",
         }
     }
 }

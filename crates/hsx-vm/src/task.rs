@@ -67,6 +67,10 @@ impl TaskConfig {
 pub struct Task<C, M> {
     cpu: Cpu,
     steps: u64,
+    /// Watchdog limit (instructions between SVCs; 0 = off) and what is left of it; 32 bits
+    /// keep the task small on a microcontroller (limits are clamped to `u32::MAX`).
+    wd_limit: u32,
+    wd_left: u32,
     trace: bool,
     last: Option<TraceState>,
     code: C,
@@ -93,11 +97,32 @@ impl<C: Code, M: Memory> Task<C, M> {
                 psw: 0,
             },
             steps: 0,
+            wd_limit: 0,
+            wd_left: 0,
             trace: false,
             last: None,
             code,
             mem,
         }
+    }
+
+    /// Arms the watchdog: after `limit` instructions without an SVC the next instruction is
+    /// not executed and [`Task::run`] reports [`Fault::Watchdog`](crate::Fault::Watchdog)
+    /// (at its pc) until the watchdog is re-armed or fed. `0` turns it off. It costs nothing
+    /// per instruction: the count is kept per `run` call.
+    pub fn set_watchdog(&mut self, limit: u64) {
+        self.wd_limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        self.wd_left = self.wd_limit;
+    }
+
+    /// Restarts the watchdog's count (a throttled task gets its full limit again).
+    pub fn feed_watchdog(&mut self) {
+        self.wd_left = self.wd_limit;
+    }
+
+    /// The watchdog's limit (0 = off) and the instructions left before it trips.
+    pub fn watchdog(&self) -> (u64, u64) {
+        (u64::from(self.wd_limit), u64::from(self.wd_left))
     }
 
     /// Execute at most one instruction. Same as `run(1).1`.
@@ -112,6 +137,42 @@ impl<C: Code, M: Memory> Task<C, M> {
     /// `(0, Ok)` for `n == 0`).
     #[inline]
     pub fn run(&mut self, n: u64) -> (u64, StepResult) {
+        if self.wd_limit == 0 {
+            return self.run_inner(n);
+        }
+        if n == 0 {
+            return (0, StepResult::Ok);
+        }
+        if self.wd_left == 0 {
+            return (0, self.watchdog_fault());
+        }
+        let (done, r) = self.run_inner(n.min(u64::from(self.wd_left)));
+        if matches!(r, StepResult::Svc { .. }) {
+            self.wd_left = self.wd_limit;
+        } else {
+            // `done` never exceeds what was asked, which was at most `wd_left`.
+            self.wd_left = self
+                .wd_left
+                .saturating_sub(u32::try_from(done).unwrap_or(u32::MAX));
+            // Out of instructions before the caller's `n`: the next one is where it trips,
+            // reported now as an unretired fault would be.
+            if self.wd_left == 0 && done < n && r.is_ok() {
+                return (done, self.watchdog_fault());
+            }
+        }
+        (done, r)
+    }
+
+    fn watchdog_fault(&self) -> StepResult {
+        StepResult::Fault {
+            code: crate::result::Fault::Watchdog,
+            pc: self.cpu.pc,
+        }
+    }
+
+    // Out of line: `run` calls it on two paths, and the interpreter must exist once.
+    #[inline(never)]
+    fn run_inner(&mut self, n: u64) -> (u64, StepResult) {
         let (done, r) = if cfg!(feature = "trace") && self.trace {
             self.run_traced(n)
         } else if let Some(ops) = self.code.decoded() {
