@@ -34,9 +34,31 @@ pub enum FsError {
     /// Descriptor table or storage full.
     #[error("no space")]
     NoSpace,
+    /// A per-task budget of the file system: the task holds its limit of open files, or the
+    /// write would take a file, or all the task's writes, past their byte limit.
+    #[error("file-system budget of the task exceeded")]
+    OverBudget(FsBudget, u64),
     /// Any other backend failure.
     #[error("i/o error")]
     Io,
+}
+
+/// Which per-task file-system budget refused a call ([`FsError::OverBudget`], with the limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsBudget {
+    /// Files open at once.
+    OpenFiles,
+    /// Bytes of one file, or bytes the task added to files in all.
+    FileBytes,
+}
+
+/// One task's use of the file-system budgets ([`FileSystem::usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FsUsage {
+    /// Files it holds open, and how many it may.
+    pub open: (u64, u64),
+    /// Bytes it added to files, and how many it may.
+    pub bytes: (u64, u64),
 }
 
 /// File system behind SVC module 0x04. Paths are already sanitised (relative, `/`
@@ -84,6 +106,11 @@ pub trait FileSystem: Send {
     /// # Errors
     /// Any [`FsError`].
     fn mkdir(&mut self, pid: u32, path: &str) -> Result<(), FsError>;
+    /// What task `pid` uses of its file-system budgets, if the backend keeps them.
+    fn usage(&self, pid: u32) -> Option<FsUsage> {
+        let _ = pid;
+        None
+    }
     /// Close every descriptor of `pid` (task exit or kill).
     fn release_pid(&mut self, pid: u32) {
         let _ = pid;

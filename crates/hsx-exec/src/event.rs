@@ -327,6 +327,14 @@ pub enum Warning {
         /// Capability name (`mailbox`, `values`, `fram`, `can`, `uart`).
         cap: &'static str,
     },
+    /// A task hit one of its budgets: the call failed with its status, or (watchdog) the
+    /// task was faulted or throttled. Reported once per task and budget.
+    BudgetExceeded {
+        /// Which budget.
+        budget: crate::budget::Budget,
+        /// Its limit.
+        limit: u64,
+    },
 }
 
 impl Warning {
@@ -337,6 +345,7 @@ impl Warning {
             Warning::EventDropped { .. } => "event_dropped",
             Warning::Unsupported(_) => "unsupported",
             Warning::CapabilityDenied { .. } => "capability_denied",
+            Warning::BudgetExceeded { .. } => "budget_exceeded",
         }
     }
 }

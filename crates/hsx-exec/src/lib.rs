@@ -6,6 +6,7 @@
 extern crate alloc;
 
 mod bounded;
+pub mod budget;
 pub mod mailbox;
 mod names;
 pub mod persist;
@@ -29,10 +30,11 @@ pub use debug::WatchInfo;
 pub use event::{DebugBreak, FaultInfo};
 pub use event::{Event, EventKind, ProvEvent, ProvKind};
 pub use executive::{
-    CodeBytes, DesktopCode, ExecConfig, ExecError, Executive, FlashCode, ImageSummary,
-    ListenMessage, LoadLimits, LoadOptions, LoadPhase, LoadReport, LoadStatus, MailboxCreation,
-    MemLayout, MetadataCounts, RegisterSnapshot, SleepInfo, StagedSummary, StepSummary, StopReason,
-    TaskCode, TaskInfo, TaskMem, WaitInfo,
+    Budget, BudgetUse, CodeBytes, DesktopCode, ExecConfig, ExecError, Executive, FlashCode,
+    ImageSummary, ListenMessage, LoadLimits, LoadOptions, LoadPhase, LoadReport, LoadStatus,
+    MailboxCreation, MemLayout, MetadataCounts, RegisterSnapshot, SleepInfo, StagedSummary,
+    StepSummary, StopReason, TaskCode, TaskInfo, TaskMem, WATCHDOG_FAULT, WaitInfo, Watchdog,
+    WatchdogAction,
 };
 pub use hsx_vm::Reg;
 pub use task_state::{StateReason, TaskState};

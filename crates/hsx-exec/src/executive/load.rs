@@ -209,6 +209,7 @@ impl<C: TaskCode> Executive<C> {
         let mut vm_task = Task::new(code, mem, &image.rodata, cfg);
         let trace = self.cfg.trace_default && crate::debug::TRACE_SUPPORTED;
         vm_task.set_trace(trace);
+        vm_task.set_watchdog(opts.watchdog.unwrap_or(self.cfg.watchdog.instructions));
         let slot = self.free_slot();
         let store = self.vm.store_mut();
         if store.len() <= slot {
@@ -257,6 +258,8 @@ impl<C: TaskCode> Executive<C> {
             debug,
             resources_released: false,
             caps_reported: 0,
+            budgets_reported: 0,
+            budget_hits: [0; 7],
             bank: 0,
             pending: None,
             may_brk,

@@ -37,6 +37,7 @@
 
 mod api;
 mod blocking;
+mod budget;
 mod control;
 mod debug_hooks;
 mod handler;
@@ -57,6 +58,7 @@ mod taskmem;
 mod types;
 mod window;
 
+pub use budget::{Budget, BudgetUse, WATCHDOG_FAULT, Watchdog, WatchdogAction};
 pub use stream_load::{LoadLimits, LoadPhase, LoadStatus, StagedSummary};
 pub use taskmem::{CodeBytes, DesktopCode, FlashCode, MemLayout, TaskCode, TaskMem};
 pub use types::*;
@@ -116,6 +118,10 @@ pub(crate) struct TaskRec {
     pub resources_released: bool,
     /// `req_caps` bits whose denial was already reported (one warning per capability).
     pub caps_reported: u8,
+    /// Budgets whose excess was already reported (one warning per budget, bit = `Budget`).
+    pub budgets_reported: u8,
+    /// Times each budget refused this task ([`Budget::ALL`] order).
+    pub budget_hits: [u16; 7],
     /// Instructions the VM has already executed for this task ahead of the schedule (fast
     /// path); the scheduler hands them out turn by turn before running the VM again.
     pub bank: u64,

@@ -499,6 +499,13 @@ impl<C: TaskCode> Executive<C> {
                 self.end_task(slot, status);
                 SliceEnd::Continue
             }
+            StepResult::Fault {
+                code: hsx_vm::Fault::Watchdog,
+                pc,
+            } => {
+                self.watchdog_tripped(slot, pc);
+                SliceEnd::Continue
+            }
             StepResult::Fault { code, pc } => {
                 self.fault_task(slot, FaultInfo::from_vm(code, pc));
                 SliceEnd::Continue
@@ -531,7 +538,7 @@ impl<C: TaskCode> Executive<C> {
     }
 
     /// A VM fault: `faulted` with the fault recorded, never executed again; others go on.
-    fn fault_task(&mut self, slot: usize, fault: FaultInfo) {
+    pub(super) fn fault_task(&mut self, slot: usize, fault: FaultInfo) {
         if let Some(r) = self.rec_mut(slot) {
             r.fault = Some(fault);
         }

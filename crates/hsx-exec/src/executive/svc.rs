@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use hsx_vm::{MEM_SIZE, Reg};
 
 use super::memory::read_clipped;
-use super::{Executive, TaskCode, VmTask, WaitInfo};
+use super::{Budget, Executive, TaskCode, VmTask, WaitInfo};
 #[allow(unused_imports)]
 use crate::backend::Hal as _;
 use crate::event::EventKind;
@@ -387,6 +387,18 @@ impl<C: TaskCode> Executive<C> {
         let status = e.status();
         self.set_r(slot, 0, u32::from(status));
         self.mailboxes.report_error(pid, func, status);
+        let cfg = *self.mailboxes.config();
+        match e {
+            MailboxError::HandleLimit => {
+                let limit = cfg.handle_limit_per_pid.unwrap_or(0);
+                self.budget_exceeded(slot, Budget::Handles, u64::from(limit));
+            }
+            MailboxError::DescriptorQuota => {
+                let limit = cfg.descriptors_per_task.unwrap_or(cfg.max_descriptors);
+                self.budget_exceeded(slot, Budget::Descriptors, u64::from(limit));
+            }
+            _ => {}
+        }
     }
 
     // ------------------------------------------------------------- modules 7, 8
@@ -398,14 +410,22 @@ impl<C: TaskCode> Executive<C> {
         let status: Result<Option<u32>, u16> = match func {
             val_fn::REGISTER => {
                 let (g, id, flags, desc) = self.register_args(slot);
-                match self.vm.task(slot) {
-                    Some(t) => self
-                        .registry
-                        .register_value_from_guest(pid, g, id, flags, &GuestView(t), desc)
-                        .map(|oid| Some(u32::from(oid)))
-                        .map_err(|e| e.code()),
-                    None => Err(vst::EINVAL),
+                let r = match self.vm.task(slot) {
+                    Some(t) => self.registry.register_value_from_guest(
+                        pid,
+                        g,
+                        id,
+                        flags,
+                        &GuestView(t),
+                        desc,
+                    ),
+                    None => Err(crate::values::ValError::Invalid),
+                };
+                if r == Err(crate::values::ValError::Quota) {
+                    let limit = self.registry.limits().values_per_task as u64;
+                    self.budget_exceeded(slot, Budget::Values, limit);
                 }
+                r.map(|oid| Some(u32::from(oid))).map_err(|e| e.code())
             }
             val_fn::LOOKUP => {
                 let id = self.r8(slot, 2);
@@ -472,14 +492,22 @@ impl<C: TaskCode> Executive<C> {
         let status: Result<Option<u32>, u16> = match func {
             cmd_fn::REGISTER => {
                 let (g, id, flags, desc) = self.register_args(slot);
-                match self.vm.task(slot) {
-                    Some(t) => self
-                        .registry
-                        .register_command_from_guest(pid, g, id, flags, &GuestView(t), desc)
-                        .map(|oid| Some(u32::from(oid)))
-                        .map_err(|e| e.code()),
-                    None => Err(cst::EINVAL),
+                let r = match self.vm.task(slot) {
+                    Some(t) => self.registry.register_command_from_guest(
+                        pid,
+                        g,
+                        id,
+                        flags,
+                        &GuestView(t),
+                        desc,
+                    ),
+                    None => Err(crate::values::CmdError::Invalid),
+                };
+                if r == Err(crate::values::CmdError::Quota) {
+                    let limit = self.registry.limits().commands_per_task as u64;
+                    self.budget_exceeded(slot, Budget::Commands, limit);
                 }
+                r.map(|oid| Some(u32::from(oid))).map_err(|e| e.code())
             }
             cmd_fn::LOOKUP => {
                 let g = self.r8(slot, 1);

@@ -52,6 +52,9 @@ pub struct ExecConfig {
     pub mem_layout: super::MemLayout,
     /// Bounds of streamed loading (`Executive::load_begin`).
     pub load: super::LoadLimits,
+    /// The instruction watchdog of every task ([`LoadOptions::watchdog`] overrides its
+    /// limit per load). Off by default.
+    pub watchdog: super::Watchdog,
 }
 
 impl Default for ExecConfig {
@@ -74,6 +77,7 @@ impl Default for ExecConfig {
             run_ahead: true,
             mem_layout: super::MemLayout::Flat,
             load: super::LoadLimits::desktop(),
+            watchdog: super::Watchdog::default(),
         }
     }
 }
@@ -193,6 +197,9 @@ pub struct LoadOptions {
     /// Zeroed bytes after the rodata (segmented layout); overrides the image hint and the
     /// header's bss size.
     pub heap_size: Option<u32>,
+    /// Watchdog limit of this task (instructions between SVCs, 0 = off); overrides
+    /// [`ExecConfig::watchdog`]'s.
+    pub watchdog: Option<u64>,
 }
 
 impl LoadOptions {

@@ -83,6 +83,10 @@ pub enum MailboxError {
     /// Per-PID handle quota exceeded (errno ENOSPC inside the reference).
     #[error("handle quota exceeded")]
     HandleLimit,
+    /// The task's descriptor budget is used up, or the pool is down to the reserve kept
+    /// for loads (status NO_DESCRIPTOR).
+    #[error("descriptor budget of the task exceeded")]
+    DescriptorQuota,
     /// Empty or malformed target string.
     #[error("bad mailbox target")]
     BadTarget,
@@ -97,7 +101,7 @@ impl MailboxError {
             Self::MsgTooLarge => st::MSG_TOO_LARGE,
             Self::WouldBlock => st::WOULDBLOCK,
             Self::NoData => st::NO_DATA,
-            Self::NoDescriptor | Self::HandleLimit => st::NO_DESCRIPTOR,
+            Self::NoDescriptor | Self::HandleLimit | Self::DescriptorQuota => st::NO_DESCRIPTOR,
             Self::BadTarget => st::INTERNAL_ERROR,
         }
     }

@@ -14,6 +14,11 @@ pub struct MailboxConfig {
     pub max_descriptors: u32,
     /// Maximum handles one PID may hold; `None` = unlimited.
     pub handle_limit_per_pid: Option<u32>,
+    /// Descriptors one task may create with BIND/OPEN (any namespace); `None` = unlimited.
+    pub descriptors_per_task: Option<u32>,
+    /// Descriptors kept free for loads (each task's `pid:N` and stdio mailboxes): a task's
+    /// BIND/OPEN may not create a descriptor when no more than this many are left.
+    pub load_reserve: u32,
     /// Capacity used when a bind/open gives none.
     pub default_capacity: u32,
     /// Tap copies per 1 s window per tap handle; 0 = unlimited.
@@ -27,24 +32,30 @@ pub struct MailboxConfig {
 }
 
 impl MailboxConfig {
-    /// Host default: 256 descriptors, 64 handles per PID, 64 B, no tap limit.
+    /// Host default: 256 descriptors (a task may create 64; 52, a fifth, stay for loads),
+    /// 64 handles per PID, 64 B, no tap limit.
     #[must_use]
     pub const fn desktop() -> Self {
         Self {
             max_descriptors: 256,
             handle_limit_per_pid: Some(64),
+            descriptors_per_task: Some(64),
+            load_reserve: 52,
             default_capacity: DEFAULT_CAPACITY,
             tap_rate_limit: 0,
             lazy_stdio: false,
         }
     }
 
-    /// Small MCU: 16 descriptors, 8 handles per PID, 64 B, 20 tap copies/s.
+    /// Small MCU: 16 descriptors (4 per task, 3 kept for loads), 8 handles per PID, 64 B,
+    /// 20 tap copies/s.
     #[must_use]
     pub const fn embedded() -> Self {
         Self {
             max_descriptors: 16,
             handle_limit_per_pid: Some(8),
+            descriptors_per_task: Some(4),
+            load_reserve: 3,
             default_capacity: DEFAULT_CAPACITY,
             tap_rate_limit: 20,
             lazy_stdio: false,

@@ -53,6 +53,10 @@ pub enum ExhaustedReason {
     DescriptorPoolFull,
     /// `handle_limit_per_pid` reached.
     HandleLimit,
+    /// `descriptors_per_task` reached by the task.
+    DescriptorQuota,
+    /// The pool is down to `load_reserve`: a task may not create more.
+    DescriptorReserve,
 }
 
 impl ExhaustedReason {
@@ -62,6 +66,8 @@ impl ExhaustedReason {
         match self {
             Self::DescriptorPoolFull => "descriptor_pool_full",
             Self::HandleLimit => "handle_limit",
+            Self::DescriptorQuota => "descriptor_quota",
+            Self::DescriptorReserve => "descriptor_reserve",
         }
     }
 }

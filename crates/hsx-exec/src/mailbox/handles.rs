@@ -32,13 +32,72 @@ impl MailboxManager {
         capacity: u32,
         mode_mask: u16,
     ) -> Result<u32, MailboxError> {
+        self.bind_as(pid, target, capacity, mode_mask, true)
+    }
+
+    /// BIND on behalf of `pid`; `task_call`: the task's own SVC, held to its descriptor
+    /// budget and the load reserve (the executive's binds for a loading task are not).
+    pub(super) fn bind_as(
+        &mut self,
+        pid: u32,
+        target: &str,
+        capacity: u32,
+        mode_mask: u16,
+        task_call: bool,
+    ) -> Result<u32, MailboxError> {
         let key = TargetKey::parse(pid, target)?;
         let existed = self.lookup.contains_key(&key);
+        if !existed && task_call {
+            self.admit_new(pid, &key)?;
+        }
         let id = self.bind_key(key, capacity, mode_mask)?;
         if !existed {
             self.note_creator(id, pid);
+            if task_call {
+                self.note_maker(id, pid);
+            }
         }
         Ok(id)
+    }
+
+    /// A task's BIND/OPEN about to create a descriptor: refused beyond the task's budget
+    /// or into the reserve kept for loads (the host, pid 0, is not limited).
+    fn admit_new(&mut self, pid: u32, key: &TargetKey) -> Result<(), MailboxError> {
+        if pid == 0 {
+            return Ok(());
+        }
+        let used = len_u32(self.descriptors.len());
+        if used >= self.config.max_descriptors {
+            // Full: `bind_key` reports the pool, as for everyone.
+            return Ok(());
+        }
+        let made = len_u32(
+            self.descriptors
+                .values()
+                .filter(|d| d.made_by == pid)
+                .count(),
+        );
+        let (reason, limit) = match self.config.descriptors_per_task {
+            Some(q) if made >= q => (ExhaustedReason::DescriptorQuota, q),
+            _ => {
+                if self.config.max_descriptors.saturating_sub(used) > self.config.load_reserve {
+                    return Ok(());
+                }
+                (
+                    ExhaustedReason::DescriptorReserve,
+                    self.config
+                        .max_descriptors
+                        .saturating_sub(self.config.load_reserve),
+                )
+            }
+        };
+        self.emit(MailboxEvent::Exhausted {
+            reason,
+            pid: Some(pid),
+            limit,
+            target: Some(key.to_target()),
+        });
+        Err(MailboxError::DescriptorQuota)
     }
 
     /// Records task `pid` as the creator of `shared:` descriptor `id` (the host, pid 0,
@@ -51,6 +110,12 @@ impl MailboxManager {
             && d.key.namespace == crate::mailbox::Namespace::Shared
         {
             d.creator = Some(pid);
+        }
+    }
+
+    fn note_maker(&mut self, id: u32, pid: u32) {
+        if let Some(d) = self.descriptors.get_mut(&id) {
+            d.made_by = pid;
         }
     }
 
@@ -119,6 +184,7 @@ impl MailboxManager {
             members: Vec::new(),
             owner_exited,
             creator: None,
+            made_by: 0,
             sent: 0,
             received: 0,
             dropped: 0,
@@ -146,9 +212,15 @@ impl MailboxManager {
     ) -> Result<u32, MailboxError> {
         let key = TargetKey::parse(pid, target)?;
         let existed = self.lookup.contains_key(&key);
+        if !existed && !implicit {
+            self.admit_new(pid, &key)?;
+        }
         let id = self.bind_key(key, 0, 0)?;
         if !existed {
             self.note_creator(id, pid);
+            if !implicit {
+                self.note_maker(id, pid);
+            }
         }
         let table = self.pids.entry(pid).or_default();
         if let Some(limit) = self.config.handle_limit_per_pid

@@ -45,6 +45,8 @@ impl MailboxManager {
             default_capacity: config.default_capacity.max(1),
             tap_rate_limit: config.tap_rate_limit,
             lazy_stdio: config.lazy_stdio,
+            descriptors_per_task: config.descriptors_per_task.map(|l| l.max(1)),
+            load_reserve: config.load_reserve,
         };
         let pool = crate::vecmap::prealloc(config.max_descriptors as usize);
         Self {
@@ -99,6 +101,25 @@ impl MailboxManager {
     #[must_use]
     pub fn descriptor_count(&self) -> usize {
         self.descriptors.len()
+    }
+
+    /// Descriptors task `pid` created with its own BIND/OPEN (its descriptor budget's use).
+    #[must_use]
+    pub fn descriptors_made_by(&self, pid: u32) -> u32 {
+        super::abi::len_u32(
+            self.descriptors
+                .values()
+                .filter(|d| d.made_by == pid)
+                .count(),
+        )
+    }
+
+    /// Handles task `pid` holds.
+    #[must_use]
+    pub fn handle_count(&self, pid: u32) -> u32 {
+        self.pids
+            .get(&pid)
+            .map_or(0, |t| super::abi::len_u32(t.handles.len()))
     }
 
     // -------------------------------------------------------------------------- events

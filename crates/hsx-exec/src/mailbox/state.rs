@@ -72,6 +72,9 @@ pub(super) struct Descriptor {
     /// it goes when that task has ended and no handle holds it, so one task cannot keep
     /// the pool exhausted after it is gone.
     pub(super) creator: Option<u32>,
+    /// The task whose BIND/OPEN SVC created it, of any namespace (0: the host or the
+    /// executive): what counts against that task's descriptor budget.
+    pub(super) made_by: u32,
     pub(super) sent: u64,
     pub(super) received: u64,
     pub(super) dropped: u64,

@@ -27,7 +27,7 @@ impl MailboxManager {
         if !lazy {
             for s in StdioStream::ALL {
                 let m = self.stdio_modes[s.index()];
-                self.bind(pid, s.target(), 0, m)?;
+                self.bind_as(pid, s.target(), 0, m, false)?;
             }
         }
         self.bind_key(

@@ -137,6 +137,9 @@ pub enum ValError {
     /// ENOSPC.
     #[error("value registry full")]
     NoSpace,
+    /// ENOSPC: the owner's registration budget ([`super::RegistryLimits::values_per_task`]).
+    #[error("value budget of the task exceeded")]
+    Quota,
     /// EINVAL.
     #[error("invalid parameter")]
     Invalid,
@@ -155,7 +158,7 @@ impl ValError {
         match self {
             Self::NotFound => vst::ENOENT,
             Self::PermissionDenied => vst::EPERM,
-            Self::NoSpace => vst::ENOSPC,
+            Self::NoSpace | Self::Quota => vst::ENOSPC,
             Self::Invalid => vst::EINVAL,
             Self::Exists => vst::EEXIST,
             Self::Busy => vst::EBUSY,
@@ -181,6 +184,9 @@ pub enum CmdError {
     /// ENOSPC.
     #[error("command registry full")]
     NoSpace,
+    /// ENOSPC: the owner's registration budget ([`super::RegistryLimits::commands_per_task`]).
+    #[error("command budget of the task exceeded")]
+    Quota,
     /// EINVAL.
     #[error("invalid parameter")]
     Invalid,
@@ -202,7 +208,7 @@ impl CmdError {
         match self {
             Self::NotFound => cst::ENOENT,
             Self::PermissionDenied => cst::EPERM,
-            Self::NoSpace => cst::ENOSPC,
+            Self::NoSpace | Self::Quota => cst::ENOSPC,
             Self::Invalid => cst::EINVAL,
             Self::Exists => cst::EEXIST,
             Self::NoAsync => cst::ENOASYNC,

@@ -69,6 +69,12 @@ impl Registry {
         if self.commands.len() >= self.limits.max_commands {
             return Err(CmdError::NoSpace);
         }
+        if owner != 0
+            && self.commands.values().filter(|e| e.owner == owner).count()
+                >= self.limits.commands_per_task
+        {
+            return Err(CmdError::Quota);
+        }
         let mut texts: Vec<&str> = Vec::new();
         for d in descs {
             match d {

@@ -94,26 +94,36 @@ pub struct RegistryLimits {
     pub max_commands: usize,
     /// String pool bytes (shared, NUL-terminated, deduplicated).
     pub string_capacity: usize,
+    /// Values one task may own (the host's are not counted).
+    pub values_per_task: usize,
+    /// Commands one task may own.
+    pub commands_per_task: usize,
 }
 
 impl RegistryLimits {
-    /// Header constants: 256 values, 256 commands, 4096 string bytes.
+    /// Header constants: 256 values, 256 commands, 4096 string bytes; a task may own half
+    /// of each table.
     #[must_use]
     pub const fn desktop() -> Self {
         Self {
             max_values: 256,
             max_commands: 256,
             string_capacity: 4096,
+            values_per_task: 128,
+            commands_per_task: 128,
         }
     }
 
-    /// Embedded budget: 64 values, 16 commands, 2 KiB strings.
+    /// Embedded budget: 64 values, 16 commands, 2 KiB strings; a task may own three
+    /// quarters of each table (48 values, 12 commands).
     #[must_use]
     pub const fn embedded() -> Self {
         Self {
             max_values: 64,
             max_commands: 16,
             string_capacity: 2048,
+            values_per_task: 48,
+            commands_per_task: 12,
         }
     }
 }

@@ -79,7 +79,16 @@ impl Registry {
         }
     }
 
-    /// Configured limits.
+    /// Values and commands `owner` has registered (its registration budgets' use).
+    #[must_use]
+    pub fn owned_by(&self, owner: u32) -> (usize, usize) {
+        (
+            self.values.values().filter(|e| e.owner == owner).count(),
+            self.commands.values().filter(|e| e.owner == owner).count(),
+        )
+    }
+
+    /// The table and per-task limits.
     #[must_use]
     pub const fn limits(&self) -> &RegistryLimits {
         &self.limits

@@ -50,6 +50,12 @@ impl Registry {
         if self.values.len() >= self.limits.max_values {
             return Err(ValError::NoSpace);
         }
+        if owner != 0
+            && self.values.values().filter(|e| e.owner == owner).count()
+                >= self.limits.values_per_task
+        {
+            return Err(ValError::Quota);
+        }
         let texts: Vec<&str> = descs
             .iter()
             .filter_map(|d| match d {

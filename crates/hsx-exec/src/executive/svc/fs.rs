@@ -41,10 +41,11 @@ impl<C: TaskCode> Executive<C> {
                 let flags = self.r16(slot, 2);
                 match sanitize_path(&raw) {
                     None => fst::EINVAL,
-                    Some(p) => self
-                        .host_fs()
-                        .open(pid, &p, flags)
-                        .map_or(fst::ERROR, |fd| i32::try_from(fd).unwrap_or(fst::ERROR)),
+                    Some(p) => {
+                        let r = self.host_fs().open(pid, &p, flags);
+                        self.fs_refused(pid, r.err());
+                        r.map_or(fst::ERROR, |fd| i32::try_from(fd).unwrap_or(fst::ERROR))
+                    }
                 }
             }
             0x01 => {
@@ -157,11 +158,26 @@ impl<C: TaskCode> Executive<C> {
             return 0;
         }
         #[cfg(feature = "fs")]
-        return self
-            .host_fs()
-            .write(pid, fd, data)
-            .map_or(0, |n| i32::try_from(n).unwrap_or(0));
+        {
+            let r = self.host_fs().write(pid, fd, data);
+            self.fs_refused(pid, r.err());
+            r.map_or(0, |n| i32::try_from(n).unwrap_or(0))
+        }
         #[cfg(not(feature = "fs"))]
         0
+    }
+
+    /// A call the file system refused for one of the task's budgets is reported as such.
+    #[cfg(feature = "fs")]
+    fn fs_refused(&mut self, pid: u32, e: Option<crate::backend::FsError>) {
+        use super::super::Budget;
+        use crate::backend::{FsBudget, FsError};
+        if let Some(FsError::OverBudget(b, limit)) = e {
+            let budget = match b {
+                FsBudget::OpenFiles => Budget::Files,
+                FsBudget::FileBytes => Budget::FileBytes,
+            };
+            self.budget_exceeded_pid(pid, budget, limit);
+        }
     }
 }

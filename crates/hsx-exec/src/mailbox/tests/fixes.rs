@@ -166,7 +166,12 @@ fn fix_handle_numbers_stay_within_16_bits() {
 
 #[test]
 fn unowned_descriptors_go_with_the_task_that_created_them() {
-    let mut m = mgr();
+    // No budget and no reserve: the task can fill the pool (what this fix is about).
+    let mut m = MailboxManager::new(MailboxConfig {
+        descriptors_per_task: None,
+        load_reserve: 0,
+        ..MailboxConfig::desktop()
+    });
     m.register_task(1).unwrap();
     m.register_task(2).unwrap();
     // What is left of the pool once task 1 has gone: task 2's own descriptors.
@@ -199,4 +204,81 @@ fn unowned_descriptors_go_with_the_task_that_created_them() {
     m.release_pid(2);
     assert!(m.find(0, "shared:hostbox").is_some());
     m.close(0, host).unwrap();
+}
+
+// ---------------------------------------------------------------------- budgets
+
+#[test]
+fn a_task_creates_at_most_its_descriptor_budget() {
+    let mut m = MailboxManager::new(MailboxConfig {
+        descriptors_per_task: Some(5),
+        ..MailboxConfig::desktop()
+    });
+    m.register_task(1).unwrap();
+    m.register_task(2).unwrap();
+    let _ = m.take_events();
+    for n in 0..5 {
+        m.bind(1, &alloc::format!("shared:s{n}"), 0, 0).unwrap();
+    }
+    // Any namespace counts; binding or opening what exists does not.
+    assert_eq!(m.open(1, "app:more"), Err(MailboxError::DescriptorQuota));
+    assert_eq!(
+        MailboxError::DescriptorQuota.status(),
+        crate::status::mbx::NO_DESCRIPTOR
+    );
+    assert!(m.bind(1, "shared:s0", 0, 0).is_ok());
+    assert!(m.open(1, "shared:s1").is_ok());
+    assert!(events_of(&mut m).iter().any(|e| matches!(
+        e,
+        MailboxEvent::Exhausted {
+            reason: ExhaustedReason::DescriptorQuota,
+            pid: Some(1),
+            limit: 5,
+            ..
+        }
+    )));
+    // Another task still has its own budget, and the host none.
+    assert!(m.bind(2, "shared:other", 0, 0).is_ok());
+    for n in 0..10 {
+        m.bind(0, &alloc::format!("shared:h{n}"), 0, 0).unwrap();
+    }
+    // Gone with the task, the budget is free again for a new one.
+    m.release_pid(1);
+    m.register_task(3).unwrap();
+    for n in 0..5 {
+        m.bind(3, &alloc::format!("shared:t{n}"), 0, 0).unwrap();
+    }
+}
+
+#[test]
+fn tasks_cannot_take_the_reserve_that_loads_need() {
+    let cfg = MailboxConfig {
+        max_descriptors: 40,
+        descriptors_per_task: None,
+        load_reserve: 8,
+        ..MailboxConfig::desktop()
+    };
+    let mut m = MailboxManager::new(cfg);
+    m.register_task(1).unwrap();
+    let mut n = 0;
+    while m.bind(1, &alloc::format!("shared:flood{n}"), 0, 0).is_ok() {
+        n += 1;
+    }
+    assert_eq!(m.descriptor_count(), 40 - 8);
+    let _ = m.take_events();
+    assert_eq!(
+        m.bind(1, "shared:one_more", 0, 0),
+        Err(MailboxError::DescriptorQuota)
+    );
+    assert!(events_of(&mut m).iter().any(|e| matches!(
+        e,
+        MailboxEvent::Exhausted {
+            reason: ExhaustedReason::DescriptorReserve,
+            limit: 32,
+            ..
+        }
+    )));
+    // Two more tasks still load (four descriptors each) while task 1 holds its flood.
+    m.register_task(2).unwrap();
+    m.register_task(3).unwrap();
 }

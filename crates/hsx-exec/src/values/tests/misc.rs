@@ -89,6 +89,7 @@ fn stats_and_warning_hysteresis() {
         max_values: 5,
         max_commands: 2,
         string_capacity: 128,
+        ..RegistryLimits::desktop()
     });
     for id in 0..4 {
         r.register_value(7, 1, id, 0, 0, &[]).unwrap();
