@@ -175,3 +175,53 @@ fn damaged_or_foreign_recordings_are_refused_in_one_line() {
         .collect();
     assert!(left.is_empty());
 }
+
+/// Prints one line, then spins without an SVC.
+const RUNAWAY: &str = r#"
+.name "runaway"
+.entry main
+.text
+main:
+    LDI32 R1, msg
+    LDI   R2, 6
+    SVC   1, 1
+spin:
+    JMP   spin
+.data
+msg:
+    .ascii "start\n"
+"#;
+
+#[test]
+fn the_watchdog_stops_a_runaway_task_and_the_replay_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "runaway.mvasm", RUNAWAY);
+    let rec = dir.path().join("wd.hxr");
+    let run = hsx()
+        .args(["run", "--json", "--watchdog", "1000", "--record"])
+        .arg(&rec)
+        .arg(&src)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let t = &v["tasks"][0];
+    assert_eq!(t["state"], "faulted", "{v}");
+    assert_eq!(t["fault"]["name"], "WATCHDOG", "{v}");
+    assert_eq!(
+        t["steps"], 1003,
+        "LDI32, LDI and the SVC, then 1000 without one"
+    );
+    assert_eq!(t["stdout"], "start\n");
+    let rep = hsx().args(["replay", "--json"]).arg(&rec).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&rep.stdout).unwrap();
+    assert_eq!(r["tasks"][0]["fault"], t["fault"], "{r}");
+    assert_eq!(r["tasks"][0]["steps"], t["steps"], "{r}");
+    // A bad spec is one line, before anything runs.
+    let bad = hsx()
+        .args(["run", "--watchdog", "soon"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("N:throttle"));
+}

@@ -72,7 +72,9 @@ pub(crate) fn publish_noting_faults(d: &Daemon, exec: &mut Executive) -> (Vec<Va
         }
         let pid = match &ev.kind {
             EventKind::Scheduler(s) => s.next_pid,
-            EventKind::Warning(Warning::CapabilityDenied { .. }) => ev.pid,
+            EventKind::Warning(
+                Warning::CapabilityDenied { .. } | Warning::BudgetExceeded { .. },
+            ) => ev.pid,
             EventKind::Warning(_) => None,
             _ => ev.pid,
         };
@@ -280,6 +282,9 @@ fn log_entry(
         }
         EventKind::Warning(Warning::CapabilityDenied { .. }) => {
             Some(("warn", "capability denied", with_pid(data())))
+        }
+        EventKind::Warning(Warning::BudgetExceeded { .. }) => {
+            Some(("warn", "budget exceeded", with_pid(data())))
         }
         EventKind::Warning(_) => Some(("warn", "executive events dropped", data())),
         EventKind::Provisioning(p) => match p.kind {

@@ -29,7 +29,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use hsx_exec::backend::sanitize_path;
+use hsx_exec::backend::{FsBudget, sanitize_path};
 use hsx_exec::status::fs as flag;
 use hsx_exec::{FileSystem, FsError};
 
@@ -41,6 +41,9 @@ pub const DEFAULT_MAX_OPEN: usize = 64;
 pub const DEFAULT_MAX_OPEN_PER_TASK: usize = 16;
 /// Largest file a guest write may produce by default (a guest once wrote 196 MB in 0.3 s).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Bytes one task may add to files in all (growth of files it writes, over its life) by
+/// default, so many files of the per-file limit cannot fill the disk either.
+pub const DEFAULT_MAX_TASK_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Largest LISTDIR answer built; the guest address space is 64 KiB, so more is never
 /// deliverable.
@@ -57,6 +60,9 @@ pub struct HostFs {
     max_open: usize,
     max_open_per_task: usize,
     max_file_size: Option<u64>,
+    max_task_bytes: u64,
+    /// Bytes each live task has added to files.
+    grown: BTreeMap<u32, u64>,
 }
 
 #[derive(Debug)]
@@ -99,6 +105,8 @@ impl HostFs {
             max_open: DEFAULT_MAX_OPEN,
             max_open_per_task: DEFAULT_MAX_OPEN_PER_TASK,
             max_file_size: Some(DEFAULT_MAX_FILE_BYTES),
+            max_task_bytes: DEFAULT_MAX_TASK_BYTES,
+            grown: BTreeMap::new(),
         })
     }
 
@@ -126,7 +134,15 @@ impl HostFs {
         self
     }
 
-    /// Refuse writes that would grow a file beyond `bytes` ([`FsError::NoSpace`]).
+    /// Refuse writes that would take the bytes one task adds to files, in all, beyond
+    /// `bytes` ([`FsError::OverBudget`]).
+    #[must_use]
+    pub fn with_max_task_bytes(mut self, bytes: u64) -> Self {
+        self.max_task_bytes = bytes;
+        self
+    }
+
+    /// Refuse writes that would grow a file beyond `bytes` ([`FsError::OverBudget`]).
     #[must_use]
     pub fn with_max_file_size(mut self, bytes: u64) -> Self {
         self.max_file_size = Some(bytes);
@@ -211,7 +227,10 @@ impl HostFs {
             return Err(FsError::NoSpace);
         }
         if self.fds.values().filter(|h| h.pid == pid).count() >= self.max_open_per_task {
-            return Err(FsError::NoSpace);
+            return Err(FsError::OverBudget(
+                FsBudget::OpenFiles,
+                self.max_open_per_task as u64,
+            ));
         }
         // The table is bounded, so the first gap is found within max_open + 1 probes.
         let mut fd = flag::FIRST_FD;
@@ -336,6 +355,8 @@ impl FileSystem for HostFs {
 
     fn write(&mut self, pid: u32, fd: u32, data: &[u8]) -> Result<usize, FsError> {
         let limit = self.max_file_size;
+        let task_limit = self.max_task_bytes;
+        let grown = self.grown.get(&pid).copied().unwrap_or(0);
         let h = self.handle(pid, fd)?;
         if !h.write {
             return Err(FsError::BadFd);
@@ -348,11 +369,21 @@ impl FileSystem for HostFs {
         .map_err(|e| map_io(&e))?;
         let len = u64::try_from(data.len()).map_err(|_| FsError::NoSpace)?;
         let end = pos.checked_add(len).ok_or(FsError::NoSpace)?;
-        if limit.is_some_and(|l| end > l) {
-            return Err(FsError::NoSpace);
+        if let Some(l) = limit
+            && end > l
+        {
+            return Err(FsError::OverBudget(FsBudget::FileBytes, l));
+        }
+        let old_len = h.file.metadata().map_err(|e| map_io(&e))?.len();
+        let growth = end.saturating_sub(old_len);
+        if grown.saturating_add(growth) > task_limit {
+            return Err(FsError::OverBudget(FsBudget::FileBytes, task_limit));
         }
         // Writing past the end leaves a hole that reads back as zeros (trait contract).
         h.file.write_all(data).map_err(|e| map_io(&e))?;
+        if growth > 0 {
+            *self.grown.entry(pid).or_insert(0) += growth;
+        }
         Ok(data.len())
     }
 
@@ -436,8 +467,20 @@ impl FileSystem for HostFs {
         fs::create_dir(&r.entry).map_err(|e| map_io(&e))
     }
 
+    fn usage(&self, pid: u32) -> Option<hsx_exec::backend::FsUsage> {
+        let open = self.fds.values().filter(|h| h.pid == pid).count() as u64;
+        Some(hsx_exec::backend::FsUsage {
+            open: (open, self.max_open_per_task as u64),
+            bytes: (
+                self.grown.get(&pid).copied().unwrap_or(0),
+                self.max_task_bytes,
+            ),
+        })
+    }
+
     fn release_pid(&mut self, pid: u32) {
         self.fds.retain(|_, h| h.pid != pid);
+        self.grown.remove(&pid);
     }
 }
 
@@ -623,7 +666,10 @@ mod tests {
         assert_eq!(fs.open(1, "c", 0), Err(FsError::NoSpace));
         assert_eq!(fs.write(2, a, b"x"), Err(FsError::BadFd));
         assert_eq!(fs.close(2, a), Err(FsError::BadFd));
-        assert_eq!(fs.write(1, a, b"12345"), Err(FsError::NoSpace));
+        assert_eq!(
+            fs.write(1, a, b"12345"),
+            Err(FsError::OverBudget(FsBudget::FileBytes, 4))
+        );
         assert_eq!(fs.write(1, a, b"1234").unwrap(), 4);
         fs.close(1, a).unwrap();
         assert_eq!(fs.open(1, "c", 0).unwrap(), 3);
@@ -639,7 +685,10 @@ mod tests {
         let mut fs = fs.with_max_open(4).with_max_open_per_task(2);
         fs.open(1, "a", 0).unwrap();
         fs.open(1, "b", 0).unwrap();
-        assert_eq!(fs.open(1, "c", 0), Err(FsError::NoSpace));
+        assert_eq!(
+            fs.open(1, "c", 0),
+            Err(FsError::OverBudget(FsBudget::OpenFiles, 2))
+        );
         // Another task still opens its files.
         fs.open(2, "a", 0).unwrap();
         fs.open(2, "c", 0).unwrap();
@@ -656,12 +705,41 @@ mod tests {
         let chunk = vec![0u8; 1024 * 1024];
         let mut refused = false;
         for _ in 0..=DEFAULT_MAX_FILE_BYTES / chunk.len() as u64 {
-            if big.write(1, fd, &chunk) == Err(FsError::NoSpace) {
+            if big.write(1, fd, &chunk)
+                == Err(FsError::OverBudget(
+                    FsBudget::FileBytes,
+                    DEFAULT_MAX_FILE_BYTES,
+                ))
+            {
                 refused = true;
                 break;
             }
         }
         assert!(refused, "a file stops growing at the cap");
+    }
+
+    #[test]
+    fn a_task_adds_at_most_its_byte_budget_to_files_in_all() {
+        let (_dir, fs) = setup();
+        let mut fs = fs.with_max_task_bytes(10);
+        let a = fs.open(1, "a", 0).unwrap();
+        let b = fs.open(1, "b", 0).unwrap();
+        assert_eq!(fs.write(1, a, b"123456").unwrap(), 6);
+        assert_eq!(
+            fs.write(1, b, b"12345"),
+            Err(FsError::OverBudget(FsBudget::FileBytes, 10))
+        );
+        assert_eq!(fs.write(1, b, b"1234").unwrap(), 4);
+        // Overwriting what is there adds nothing.
+        fs.close(1, a).unwrap();
+        let a = fs.open(1, "a", 0).unwrap();
+        assert_eq!(fs.write(1, a, b"abcdef").unwrap(), 6);
+        // Another task has its own budget; a released task's budget starts again.
+        let c = fs.open(2, "c", 0).unwrap();
+        assert_eq!(fs.write(2, c, b"0123456789").unwrap(), 10);
+        fs.release_pid(1);
+        let d = fs.open(1, "d", 0).unwrap();
+        assert_eq!(fs.write(1, d, b"0123456789").unwrap(), 10);
     }
 
     #[test]

@@ -50,6 +50,16 @@ struct Cli {
     /// Files one task may hold open at once under --fs-root (64 in all tasks together).
     #[arg(long, value_name = "N", default_value_t = hsxd::host_fs::DEFAULT_MAX_OPEN_PER_TASK)]
     fs_max_open_per_task: usize,
+    /// Bytes one task may add to files under --fs-root in all (its budget; a write past it
+    /// fails like one past --fs-max-file-bytes).
+    #[arg(long, value_name = "BYTES", default_value_t = hsxd::host_fs::DEFAULT_MAX_TASK_BYTES)]
+    fs_max_task_bytes: u64,
+    /// Instruction watchdog of every task (a load's `watchdog` or a manifest entry's sets its
+    /// own limit): a task that runs N instructions without an SVC is faulted (`N`,
+    /// `N:fault`: fault WATCHDOG) or paused MS milliseconds (`N:throttle[=MS]`, default 10).
+    /// Off by default.
+    #[arg(long, value_name = "N[:fault|:throttle[=MS]]")]
+    watchdog: Option<hsx_exec::Watchdog>,
     /// File backing the FRAM used for value persistence.
     #[arg(long, value_name = "FILE")]
     fram: Option<PathBuf>,
@@ -173,13 +183,14 @@ async fn shutdown_signal() {
 /// The executive's host side: a real clock, the guest file system (sandboxed in `--fs-root`,
 /// in memory without it), FRAM persistence (`--fram`, in memory without it) and a HAL that
 /// logs CAN frames.
-fn host_backends(config: &DaemonConfig, fs_limits: (u64, usize)) -> anyhow::Result<Backends> {
+fn host_backends(config: &DaemonConfig, fs_limits: (u64, usize, u64)) -> anyhow::Result<Backends> {
     let mut backends = Backends::new(InstantClock(Instant::now())).with_hal(LogHal::default());
     if let Some(root) = &config.fs_root {
         let fs = HostFs::create(root)
             .with_context(|| format!("cannot use {} as the file-system root", root.display()))?
             .with_max_file_size(fs_limits.0)
-            .with_max_open_per_task(fs_limits.1);
+            .with_max_open_per_task(fs_limits.1)
+            .with_max_task_bytes(fs_limits.2);
         backends = backends.with_fs(fs);
     }
     if let Some(path) = &config.fram {
@@ -247,7 +258,14 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         fram: cli.fram,
         mem: cli.mem,
     };
-    let backends = host_backends(&config, (cli.fs_max_file_bytes, cli.fs_max_open_per_task))?;
+    let backends = host_backends(
+        &config,
+        (
+            cli.fs_max_file_bytes,
+            cli.fs_max_open_per_task,
+            cli.fs_max_task_bytes,
+        ),
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -256,6 +274,9 @@ fn serve(cli: Cli) -> anyhow::Result<()> {
         let time: Arc<dyn TimeSource> = Arc::new(SystemTimeSource::new());
         let bus = EventBus::new(time.clone());
         let daemon = Arc::new(Daemon::with_mem_layout(backends, config.mem, bus, time));
+        if let Some(w) = cli.watchdog {
+            daemon.exec().set_watchdog(w);
+        }
         // Boot order: image store, manifest, then the CAN master may push.
         if let Some(dir) = &cli.store {
             let (store, repairs) = hsxd::store::DirStore::open(dir)

@@ -7,6 +7,7 @@
 //! instances = 1               # copies to start (more than 1 needs a multi-instance image)
 //! priority = 10               # optional
 //! quantum = 1                 # optional
+//! watchdog = 100000           # optional: instructions between SVCs (0 = off)
 //! persist = [7]               # value keys expected in FRAM (a missing one is a warning)
 //! caps = ["values", "fram"]   # image capabilities granted; an image asking more is refused
 //! paused = false              # start paused (for a debugger)
@@ -44,6 +45,8 @@ pub struct Entry {
     pub priority: Option<u32>,
     /// Quantum in instructions.
     pub quantum: Option<u32>,
+    /// Watchdog limit: instructions between SVCs (0 = off; default: `hsxd --watchdog`).
+    pub watchdog: Option<u64>,
     /// FRAM keys the app's values expect.
     #[serde(default)]
     pub persist: Vec<u16>,
@@ -271,6 +274,7 @@ fn start(
         let opts = LoadOptions {
             path: e.image.as_ref().map(|p| p.display().to_string()),
             name: e.store.clone(),
+            watchdog: e.watchdog,
             ..LoadOptions::default()
         };
         let rep = match exec.load(bytes, opts) {

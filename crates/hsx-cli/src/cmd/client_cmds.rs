@@ -212,9 +212,13 @@ impl Ctx {
                 let msg = format!("hsxd at {} is shutting down\n", self.addr);
                 self.print(&msg)
             }
-            R::Ps(_) => {
+            R::Ps(a) => {
                 let reply = self.call(&request("ps", json!({})))?;
-                let text = render::ps(&reply, self.color);
+                let text = if a.budgets {
+                    render::budgets(&reply, self.color)
+                } else {
+                    render::ps(&reply, self.color)
+                };
                 self.print(&text)
             }
             R::Info(a) => {

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hsx_exec::FsError;
+use hsx_exec::backend::FsBudget;
 use hsx_exec::executive::record::{Op, OpKind, RecordLog, TapeEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -40,6 +41,9 @@ pub struct RecordedOptions {
     pub stack_size: Option<u32>,
     /// `--heap-size`.
     pub heap_size: Option<u32>,
+    /// `--watchdog` as given (`N[:fault|:throttle[=MS]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watchdog: Option<String>,
 }
 
 /// The first line of a recording.
@@ -73,18 +77,26 @@ pub struct Header {
     pub truncated: bool,
 }
 
-fn fs_error_name(e: FsError) -> &'static str {
+fn fs_error_name(e: FsError) -> String {
     match e {
-        FsError::BadFd => "bad_fd",
-        FsError::NotFound => "not_found",
-        FsError::Exists => "exists",
-        FsError::InvalidPath => "invalid_path",
-        FsError::NoSpace => "no_space",
-        FsError::Io => "io",
+        FsError::BadFd => "bad_fd".into(),
+        FsError::NotFound => "not_found".into(),
+        FsError::Exists => "exists".into(),
+        FsError::InvalidPath => "invalid_path".into(),
+        FsError::NoSpace => "no_space".into(),
+        FsError::Io => "io".into(),
+        FsError::OverBudget(FsBudget::OpenFiles, n) => format!("budget_files:{n}"),
+        FsError::OverBudget(FsBudget::FileBytes, n) => format!("budget_file_bytes:{n}"),
     }
 }
 
 fn fs_error(name: &str) -> Result<FsError> {
+    let budget = |kind, n: &str| -> Result<FsError> {
+        let n = n
+            .parse()
+            .map_err(|_| anyhow!("bad file-system budget {name:?}"))?;
+        Ok(FsError::OverBudget(kind, n))
+    };
     Ok(match name {
         "bad_fd" => FsError::BadFd,
         "not_found" => FsError::NotFound,
@@ -92,7 +104,11 @@ fn fs_error(name: &str) -> Result<FsError> {
         "invalid_path" => FsError::InvalidPath,
         "no_space" => FsError::NoSpace,
         "io" => FsError::Io,
-        other => bail!("unknown file-system error {other:?}"),
+        other => match other.split_once(':') {
+            Some(("budget_files", n)) => budget(FsBudget::OpenFiles, n)?,
+            Some(("budget_file_bytes", n)) => budget(FsBudget::FileBytes, n)?,
+            _ => bail!("unknown file-system error {other:?}"),
+        },
     })
 }
 

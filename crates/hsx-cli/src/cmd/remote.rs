@@ -13,8 +13,8 @@ pub use super::remote_args::{AddrSpec, Common, parse_addr, parse_num, parse_u16,
 pub enum RemoteCommand {
     /// Check that hsxd answers, and how fast.
     Ping(NoArgs),
-    /// List tasks: state, app, PC, steps.
-    Ps(NoArgs),
+    /// List tasks: state, app, PC, steps (--budgets: their budgets).
+    Ps(PsArgs),
     /// Executive summary (clock, current task); with PID, its registers too.
     Info(InfoArgs),
     /// Load an image (.hxe, or .mvasm that hsxd assembles) as a new task.
@@ -80,7 +80,8 @@ impl RemoteCommand {
     pub fn common(&self) -> &Common {
         use RemoteCommand as R;
         match self {
-            R::Ping(a) | R::Ps(a) | R::Shutdown(a) => &a.common,
+            R::Ping(a) | R::Shutdown(a) => &a.common,
+            R::Ps(a) => &a.common,
             R::Info(a) => &a.common,
             R::Load(a) => &a.common,
             R::Kill(a) | R::Pause(a) | R::Resume(a) | R::Regs(a) => &a.common,
@@ -113,6 +114,17 @@ impl RemoteCommand {
 /// No arguments besides the common ones.
 #[derive(Debug, Clone, Args, PartialEq, Eq)]
 pub struct NoArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `ps`.
+#[derive(Debug, Clone, Args, PartialEq, Eq)]
+pub struct PsArgs {
+    /// Show each task's budgets instead: used/limit (and refusals) of the watchdog,
+    /// mailbox descriptors and handles, values, commands, open files and file bytes.
+    #[arg(long)]
+    pub budgets: bool,
     #[command(flatten)]
     pub common: Common,
 }

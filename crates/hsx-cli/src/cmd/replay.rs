@@ -49,7 +49,14 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     }
     let mem = MemLayout::parse(&header.options.mem)
         .with_context(|| format!("unknown memory layout {:?}", header.options.mem))?;
+    let watchdog = match &header.options.watchdog {
+        Some(spec) => spec
+            .parse()
+            .map_err(|e| anyhow::anyhow!("the recording's watchdog {spec:?}: {e}"))?,
+        None => hsx_exec::Watchdog::default(),
+    };
     let config = ExecConfig {
+        watchdog,
         stdio_drain: true,
         dev_libm: header.options.dev_libm,
         event_capacity: usize::MAX,

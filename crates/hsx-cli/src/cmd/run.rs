@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use hsx_asm::{AsmError, AsmOptions};
+use hsx_exec::Watchdog;
 use hsx_exec::event::{BreakReason, TraceRecord};
 use hsx_exec::executive::{ExecConfig, LoadOptions, MemLayout, StopReason, TaskInfo};
 use hsx_exec::{Backends, Clock, Event, EventKind, Executive, MemFs, TaskState};
@@ -73,6 +74,11 @@ pub struct RunArgs {
     /// Record the run into this file (`.hxr`), to replay it exactly with `hsx replay`.
     #[arg(long, value_name = "FILE.hxr")]
     record: Option<PathBuf>,
+    /// Instruction watchdog: a task that runs N instructions without an SVC is faulted
+    /// (`N` or `N:fault`, fault WATCHDOG) or paused for MS milliseconds (`N:throttle[=MS]`,
+    /// default 10). Off by default.
+    #[arg(long, value_name = "N[:fault|:throttle[=MS]]")]
+    watchdog: Option<Watchdog>,
 }
 
 fn parse_mem(s: &str) -> Result<MemLayout, String> {
@@ -151,6 +157,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         // batch's events; with a bound, output and trace lines were silently lost.
         event_capacity: usize::MAX,
         mem_layout: args.mem,
+        watchdog: args.watchdog.unwrap_or_default(),
         ..ExecConfig::default()
     };
     let backends = match &args.fs_root {
@@ -189,6 +196,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             mem: args.mem.as_str().into(),
             stack_size: args.stack_size,
             heap_size: args.heap_size,
+            watchdog: args.watchdog.map(|w| w.to_string()),
         };
         super::record_file::Recorder::start(file, &mut exec, images, options)
     });

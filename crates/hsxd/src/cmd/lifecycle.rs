@@ -41,6 +41,9 @@ pub struct LoadArgs {
     pub symbols: Option<String>,
     /// Load the task paused, so breakpoints can be set before its first instruction.
     pub paused: bool,
+    /// Watchdog limit of this task (instructions between SVCs, 0 = off); default the
+    /// daemon's `--watchdog`.
+    pub watchdog: Option<u64>,
 }
 
 /// `reload` arguments.
@@ -73,6 +76,7 @@ pub(crate) fn parse_load(name: &str, obj: &Obj) -> Result<LoadArgs, ProtoError> 
         verbose: truthy(obj.get("verbose")),
         symbols,
         paused: truthy(obj.get("paused")),
+        watchdog: args::opt_u64(obj, "watchdog")?,
     })
 }
 
@@ -234,7 +238,11 @@ fn load_image(d: &Daemon, args: &LoadArgs, grant: Option<&Grant>) -> Result<Load
     let abs = std::fs::canonicalize(&args.path)
         .map_or_else(|_| args.path.clone(), |p| p.display().to_string());
     let mut exec = d.exec();
-    let rep = exec.load(&bytes, LoadOptions::path(abs.clone()));
+    let opts = LoadOptions {
+        watchdog: args.watchdog,
+        ..LoadOptions::path(abs.clone())
+    };
+    let rep = exec.load(&bytes, opts);
     // Paused in the same lock hold as the load, so the auto clock cannot run a single
     // instruction of it first.
     let paused = match &rep {
@@ -335,6 +343,7 @@ fn reload_task(d: &Daemon, a: ReloadArgs, grant: Option<&Grant>) -> Result<Value
     })?;
     let was_running = d.clock().running;
     let old_symbols = symbols_for_reload(d, pid, &program);
+    let watchdog = d.exec().task_watchdog(pid).ok().map(|w| w.0);
     kill_task(d, pid)?;
     let mut image = load_image(
         d,
@@ -343,6 +352,7 @@ fn reload_task(d: &Daemon, a: ReloadArgs, grant: Option<&Grant>) -> Result<Value
             verbose: a.verbose,
             symbols: old_symbols.as_ref().and_then(|o| o.override_path.clone()),
             paused: a.paused,
+            watchdog,
         },
         grant,
     )?;
@@ -420,12 +430,22 @@ fn kill_task(d: &Daemon, pid: u32) -> Result<(), OpError> {
 pub(crate) fn ps(ctx: &Ctx<'_>) -> Result<Outcome, ProtoError> {
     let d = ctx.daemon();
     // Snapshot under the executive lock; build the JSON after releasing it.
-    let (mut tasks, current) = {
+    let (mut tasks, current, mut budgets) = {
         let exec = d.exec();
-        (exec.tasks(), exec.current_pid())
+        let tasks = exec.tasks();
+        let budgets: std::collections::BTreeMap<u32, _> = tasks
+            .iter()
+            .filter_map(|t| Some((t.pid, exec.budget_usage(t.pid).ok()?)))
+            .collect();
+        (tasks, exec.current_pid(), budgets)
     };
     tasks.sort_by_key(|t| t.pid);
     let mut records: Vec<TaskRecord<'_>> = tasks.iter().map(TaskRecord::of).collect();
+    for r in &mut records {
+        r.budgets = budgets
+            .remove(&r.vm.pid)
+            .map(|u| crate::wire::task::BudgetUseWire::map(&u));
+    }
     {
         let dbg = d.dbg();
         for r in &mut records {

@@ -240,6 +240,26 @@ pub struct WarningData {
     /// The SVC module a `capability_denied` call used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub module: Option<u8>,
+    /// The budget a `budget_exceeded` warning names (`watchdog`, `descriptors`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<&'static str>,
+    /// That budget's limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+impl WarningData {
+    fn new(w: &Warning) -> Self {
+        Self {
+            reason: w.as_str(),
+            drops: None,
+            dropped_seq: None,
+            feature: None,
+            module: None,
+            budget: None,
+            limit: None,
+        }
+    }
 }
 
 /// The `data` of any protocol event.
@@ -410,25 +430,23 @@ impl EventData {
             EventKind::Value(v) => Self::Value(ValueData::of(v)),
             EventKind::Warning(w) => Self::Warning(match w {
                 Warning::EventDropped { dropped, first_seq } => WarningData {
-                    reason: w.as_str(),
                     drops: Some(*dropped),
                     dropped_seq: Some(*first_seq),
-                    feature: None,
-                    module: None,
+                    ..WarningData::new(w)
                 },
                 Warning::Unsupported(what) => WarningData {
-                    reason: w.as_str(),
-                    drops: None,
-                    dropped_seq: None,
                     feature: Some(what),
-                    module: None,
+                    ..WarningData::new(w)
                 },
                 Warning::CapabilityDenied { module, cap } => WarningData {
-                    reason: w.as_str(),
-                    drops: None,
-                    dropped_seq: None,
                     feature: Some(cap),
                     module: Some(*module),
+                    ..WarningData::new(w)
+                },
+                Warning::BudgetExceeded { budget, limit } => WarningData {
+                    budget: Some(budget.as_str()),
+                    limit: Some(*limit),
+                    ..WarningData::new(w)
                 },
             }),
             EventKind::Provisioning(p) => Self::Provisioning(ProvisioningData::of(p)),

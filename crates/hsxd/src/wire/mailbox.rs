@@ -437,7 +437,9 @@ impl MailboxData {
                 limit,
                 target,
             } => match reason {
-                ExhaustedReason::DescriptorPoolFull => {
+                ExhaustedReason::DescriptorPoolFull
+                | ExhaustedReason::DescriptorQuota
+                | ExhaustedReason::DescriptorReserve => {
                     let key = target
                         .as_deref()
                         .and_then(|t| TargetKey::parse(pid.unwrap_or(HOST_PID), t).ok());

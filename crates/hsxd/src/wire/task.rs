@@ -160,6 +160,42 @@ pub struct TaskRecord<'a> {
     /// The loaded symbol table (`ps` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbols: Option<SymbolsLoaded>,
+    /// Use of each per-task budget, by name (`ps` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budgets: Option<std::collections::BTreeMap<&'static str, BudgetUseWire>>,
+}
+
+/// One budget in `ps`: what the task uses, its limit, and how often it was refused.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BudgetUseWire {
+    /// In use (watchdog: instructions since the task's last SVC).
+    pub used: u64,
+    /// Limit (absent: unlimited, or not kept by the file-system backend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Refusals (watchdog: times it tripped), saturating at 65535.
+    pub hits: u16,
+}
+
+impl BudgetUseWire {
+    /// The `ps` map of a task's budgets.
+    #[must_use]
+    pub fn map(
+        uses: &[hsx_exec::BudgetUse],
+    ) -> std::collections::BTreeMap<&'static str, BudgetUseWire> {
+        uses.iter()
+            .map(|u| {
+                (
+                    u.budget.as_str(),
+                    BudgetUseWire {
+                        used: u.used,
+                        limit: u.limit,
+                        hits: u.hits,
+                    },
+                )
+            })
+            .collect()
+    }
 }
 
 impl<'a> TaskRecord<'a> {
@@ -180,6 +216,7 @@ impl<'a> TaskRecord<'a> {
             breakpoints: (!t.breakpoints.is_empty()).then_some(t.breakpoints.as_slice()),
             fault: t.fault.map(Fault::from),
             symbols: None,
+            budgets: None,
         }
     }
 }

@@ -20,9 +20,19 @@ pub fn dmesg(reply: &Value) -> String {
             .get("ts")
             .and_then(Value::as_f64)
             .map_or_else(|| "-".into(), wall_clock);
+        // The few fields that say what and who, when the line has them.
+        let detail: Vec<String> = ["pid", "budget", "limit", "feature", "error"]
+            .iter()
+            .filter_map(|k| text(l, k).map(|v| format!("{k}={v}")))
+            .collect();
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", detail.join(" "))
+        };
         let _ = writeln!(
             out,
-            "[{:>5} {}] {:<5} {}",
+            "[{:>5} {}] {:<5} {}{detail}",
             dash(text(l, "seq")),
             ts,
             dash(text(l, "level")),

@@ -22,7 +22,7 @@ pub use events::{dmesg, event};
 pub use fields::{as_u64, decode_hex, hex_addr, num, psw_flags, text};
 pub use mailbox::{channels, listen_text, mailboxes, message_bytes, namespace, send};
 pub use memory::{hexdump, regions, registers};
-pub use tasks::{image, info, ps, task_line};
+pub use tasks::{budgets, image, info, ps, task_line};
 pub use values::{
     command, command_list, command_status, inner_status, value, value_list, value_status,
 };

@@ -68,6 +68,52 @@ pub fn ps(reply: &Value, color: bool) -> String {
     t.render(color)
 }
 
+/// `ps --budgets`: per task, `used/limit` of each budget, `+N` for N refusals.
+pub fn budgets(reply: &Value, color: bool) -> String {
+    const COLUMNS: [(&str, &str); 7] = [
+        ("watchdog", "WATCHDOG"),
+        ("descriptors", "MBOX"),
+        ("handles", "HANDLES"),
+        ("values", "VALUES"),
+        ("commands", "CMDS"),
+        ("files", "FILES"),
+        ("file_bytes", "FILE BYTES"),
+    ];
+    let block = reply.get("tasks").unwrap_or(&Value::Null);
+    let tasks = list(block, "tasks");
+    if tasks.is_empty() {
+        return "no tasks\n".into();
+    }
+    let mut head = vec![("PID", Align::Right), ("APP", Align::Left)];
+    head.extend(COLUMNS.iter().map(|c| (c.1, Align::Right)));
+    let mut t = Table::new(&head);
+    for task in tasks {
+        let b = task.get("budgets").unwrap_or(&Value::Null);
+        let mut row: Vec<Cell> = vec![
+            dash(num(task, "pid").map(|p| p.to_string())).into(),
+            dash(text(task, "app_name")).into(),
+        ];
+        for (key, _) in COLUMNS {
+            let u = b.get(key).unwrap_or(&Value::Null);
+            let cell = match (num(u, "used"), num(u, "limit")) {
+                (_, None) if key == "watchdog" => "off".to_string(),
+                (Some(used), Some(limit)) => format!("{used}/{limit}"),
+                // A backend that keeps no count (the in-memory file system).
+                (Some(_), None) => "-".to_string(),
+                _ => "-".to_string(),
+            };
+            let hits = num(u, "hits").unwrap_or(0);
+            row.push(if hits > 0 {
+                Cell::colored(format!("{cell} +{hits}"), "33")
+            } else {
+                cell.into()
+            });
+        }
+        t.row(row);
+    }
+    t.render(color)
+}
+
 /// `info` (protocol.md §5.6).
 pub fn info(reply: &Value, color: bool) -> String {
     let i = reply.get("info").unwrap_or(&Value::Null);
