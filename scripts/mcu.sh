@@ -8,13 +8,13 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 FW=$ROOT/firmware
 APPS=(hello producer consumer sleeper faulter counter)
-# Regression ceiling for executive+VM flash (bytes): the measured 73 076 B plus ~3 %
-# (73.5 KiB). The target is 28 KiB; see docs/mcu.md for where the rest goes. Lower
-# it as the executive shrinks.
-LIMIT=${MCU_EXEC_FLASH_LIMIT:-75264}
+# Regression ceiling for executive+VM flash (bytes): the measured 76 024 B (with per-task
+# budgets and the watchdog) plus ~3 %. The target is 28 KiB; see docs/mcu.md for
+# where the rest goes. Lower it as the executive shrinks.
+LIMIT=${MCU_EXEC_FLASH_LIMIT:-78300}
 # Regression ceiling for the four-task SRAM total (heap peak + main-stack peak + statics of
-# the `four` build): measured 15 416 B plus ~3 %, under the 16 KiB target.
-RAM4_LIMIT=${MCU_FOUR_TASK_RAM_LIMIT:-15900}
+# the `four` build): measured 15 888 B plus ~2 %, under the 16 KiB target.
+RAM4_LIMIT=${MCU_FOUR_TASK_RAM_LIMIT:-16200}
 SIZE=${LLVM_SIZE:-$(command -v llvm-size || command -v rust-size || echo llvm-size)}
 NM=${NM:-$(command -v llvm-nm || command -v nm)}
 

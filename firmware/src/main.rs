@@ -109,6 +109,8 @@ fn main() -> ! {
             // plus the 2 app mailboxes.
             max_descriptors: 2 * MAX_TASKS as u32 + 2,
             lazy_stdio: true,
+            // The pool is sized for exactly these apps: nothing to keep back for loads.
+            load_reserve: 0,
             ..MailboxConfig::embedded()
         },
         registry: RegistryLimits::embedded(),
